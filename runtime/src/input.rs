@@ -1,0 +1,52 @@
+//! The element types a network accepts as input.
+
+/// `PIXEL_TO_F32[p] == p as f32 / 255.0`: the book's normalisation, looked up.
+static PIXEL_TO_F32: [f32; 256] = pixel_table();
+
+const fn pixel_table() -> [f32; 256] {
+    let mut table = [0.0; 256];
+    let mut p = 0;
+    while p < 256 {
+        table[p] = p as f32 / 255.0;
+        p += 1;
+    }
+    table
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for u8 {}
+}
+
+/// An input element: `f32` as it is, or a `u8` pixel normalised to `p / 255.0`.
+pub trait Input: Copy + sealed::Sealed {
+    /// The value the network sees.
+    fn to_f32(self) -> f32;
+}
+
+impl Input for f32 {
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl Input for u8 {
+    fn to_f32(self) -> f32 {
+        PIXEL_TO_F32[usize::from(self)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Input;
+
+    #[test]
+    fn pixels_normalise_like_the_book() {
+        for p in 0..=255u8 {
+            assert_eq!(p.to_f32(), f32::from(p) / 255.0);
+        }
+        assert_eq!(255u8.to_f32(), 1.0);
+        assert_eq!(0.25f32.to_f32(), 0.25);
+    }
+}
