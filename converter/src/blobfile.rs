@@ -1,0 +1,35 @@
+//! Reading blob files into memory aligned for in-place viewing.
+
+use std::path::Path;
+
+/// A blob's bytes in a buffer aligned to 16, as the runtime needs to view tensors in place.
+#[derive(Debug, Clone)]
+pub struct BlobBuf {
+    words: Vec<u128>,
+    len: usize,
+}
+
+impl BlobBuf {
+    /// Copies `bytes` into an aligned buffer.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        let mut words = vec![0u128; bytes.len().div_ceil(16)];
+        bytemuck::cast_slice_mut::<u128, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        BlobBuf {
+            words,
+            len: bytes.len(),
+        }
+    }
+
+    /// Reads a whole file.
+    ///
+    /// # Errors
+    /// The I/O error of reading it.
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        Ok(Self::from_slice(&std::fs::read(path)?))
+    }
+
+    /// The blob's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u128, u8>(&self.words)[..self.len]
+    }
+}

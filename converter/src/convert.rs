@@ -1,0 +1,193 @@
+//! Building blobs from input files: weight pickles to model blobs, IDX files to dataset blobs.
+
+use std::path::Path;
+
+use runtime::{Activation, DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
+
+use crate::error::Error;
+use crate::network::{self, DenseParams};
+use crate::pickle::{self, Ignored};
+use crate::{atomic, idx};
+
+/// MNIST has ten digit classes.
+pub const MNIST_CLASSES: usize = 10;
+
+/// Activations to give the layers of a converted model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activations {
+    /// After every layer but the last.
+    pub hidden: Activation,
+    /// After the last layer.
+    pub output: Activation,
+}
+
+impl Default for Activations {
+    /// The book's chapter 3 network: sigmoid hidden layers, softmax output.
+    fn default() -> Self {
+        Activations {
+            hidden: Activation::Sigmoid,
+            output: Activation::Softmax,
+        }
+    }
+}
+
+/// A converted model blob and what went into it.
+#[derive(Debug, Clone)]
+pub struct ModelBlob {
+    /// The blob's bytes.
+    pub bytes: Vec<u8>,
+    /// The layers read from the pickle.
+    pub layers: Vec<DenseParams>,
+    /// Pickle entries that are not arrays, ignored.
+    pub ignored: Vec<Ignored>,
+    /// Arrays whose names are not `W<n>` or `b<n>`, ignored.
+    pub unused_arrays: Vec<String>,
+}
+
+/// Reads a whole input file, refusing an empty one.
+///
+/// # Errors
+/// [`Error::Read`] or [`Error::Empty`].
+pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Writes an output file atomically.
+///
+/// # Errors
+/// [`Error::Write`]; an existing file at `path` is then unchanged.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    atomic::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Converts a numpy weight pickle (`W1`, `b1`, … `Wn`, `bn`) to a model blob.
+///
+/// # Errors
+/// [`Error::Read`], [`Error::Empty`], [`Error::Pickle`], [`Error::Network`] or
+/// [`Error::Emit`], each naming `pkl`.
+pub fn model_blob(pkl: &Path, activations: Activations) -> Result<ModelBlob, Error> {
+    let bytes = read_input(pkl)?;
+    let file = pickle::parse_weights(&bytes).map_err(|source| Error::Pickle {
+        path: pkl.to_path_buf(),
+        source,
+    })?;
+    let layers = network::layers_from_arrays(&file.arrays).map_err(|source| Error::Network {
+        path: pkl.to_path_buf(),
+        source,
+    })?;
+    let bytes = encode_model(pkl, &layers, activations)?;
+    let unused_arrays = file
+        .arrays
+        .keys()
+        .filter(|k| !is_layer_key(k, layers.len()))
+        .cloned()
+        .collect();
+    Ok(ModelBlob {
+        bytes,
+        layers,
+        ignored: file.ignored,
+        unused_arrays,
+    })
+}
+
+/// Encodes layers with the given activations into a model blob.
+fn encode_model(
+    pkl: &Path,
+    layers: &[DenseParams],
+    activations: Activations,
+) -> Result<Vec<u8>, Error> {
+    let last = layers.len().saturating_sub(1);
+    let specs: Vec<DenseSpec<'_>> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| DenseSpec {
+            inputs: l.inputs,
+            outputs: l.outputs,
+            activation: if i == last {
+                activations.output
+            } else {
+                activations.hidden
+            },
+            weights: &l.weights,
+            bias: &l.bias,
+        })
+        .collect();
+    let emit_error = |source| Error::Emit {
+        path: pkl.to_path_buf(),
+        source,
+    };
+    let encoder = ModelEncoder::new(&specs).map_err(emit_error)?;
+    let mut blob = vec![0; encoder.encoded_len()];
+    encoder.emit(&mut blob).map_err(emit_error)?;
+    Ok(blob)
+}
+
+/// Whether `key` is `W<n>` or `b<n>` for a layer `n` in `1..=layers`.
+fn is_layer_key(key: &str, layers: usize) -> bool {
+    let number = key.strip_prefix('W').or_else(|| key.strip_prefix('b'));
+    number
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| (1..=layers).contains(&n))
+}
+
+/// Reads an IDX file, gunzipping it if needed.
+fn read_idx(path: &Path) -> Result<Vec<u8>, Error> {
+    idx::gunzip_if_needed(read_input(path)?).map_err(|source| Error::Idx {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Converts MNIST IDX image and label files (gzip or not) to a dataset blob, keeping the
+/// first `limit` images if given.
+///
+/// # Errors
+/// [`Error::Read`], [`Error::Empty`], [`Error::Idx`], [`Error::CountMismatch`] or
+/// [`Error::Emit`] (a label of 10 or more).
+pub fn dataset_blob(images: &Path, labels: &Path, limit: Option<usize>) -> Result<Vec<u8>, Error> {
+    let idx_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Idx { path, source }
+    };
+    let mut pixels = idx::parse_images(&read_idx(images)?).map_err(idx_error(images))?;
+    let mut label_values = idx::parse_labels(&read_idx(labels)?).map_err(idx_error(labels))?;
+    if pixels.count != label_values.len() {
+        return Err(Error::CountMismatch {
+            images_path: images.to_path_buf(),
+            labels_path: labels.to_path_buf(),
+            images: pixels.count,
+            labels: label_values.len(),
+        });
+    }
+    if let Some(n) = limit {
+        pixels.truncate(n);
+        label_values.truncate(n);
+    }
+    let spec = DatasetSpec {
+        rows: pixels.rows,
+        cols: pixels.cols,
+        classes: MNIST_CLASSES,
+        images: &pixels.pixels,
+        labels: &label_values,
+    };
+    let emit_error = |source| Error::Emit {
+        path: labels.to_path_buf(),
+        source,
+    };
+    let encoder = DatasetEncoder::new(&spec).map_err(emit_error)?;
+    let mut blob = vec![0; encoder.encoded_len()];
+    encoder.emit(&mut blob).map_err(emit_error)?;
+    Ok(blob)
+}

@@ -1,0 +1,161 @@
+//! Evaluating a model blob on a dataset blob through the runtime.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use runtime::{Dataset, Model, Runner};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// Scratch capacity of the host runner: layers up to this many outputs.
+pub const HOST_CAPACITY: usize = 4096;
+
+/// Results of classifying every image of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Images classified correctly.
+    pub correct: usize,
+    /// Images classified.
+    pub total: usize,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// The predicted class of every image, in order.
+    pub predictions: Vec<usize>,
+    /// Time spent classifying.
+    pub elapsed: Duration,
+}
+
+/// One class's share of correct answers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassScore {
+    /// The class.
+    pub class: usize,
+    /// Its images classified correctly.
+    pub correct: usize,
+    /// Its images.
+    pub total: usize,
+    /// `correct / total`, 0 for an empty class.
+    pub accuracy: f64,
+}
+
+/// The JSON form of an [`Evaluation`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `correct / total`.
+    pub accuracy: f64,
+    /// Images classified correctly.
+    pub correct: usize,
+    /// Images classified.
+    pub total: usize,
+    /// Per-class scores.
+    pub per_class: Vec<ClassScore>,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Seconds spent classifying.
+    pub elapsed_seconds: f64,
+    /// Images per second.
+    pub images_per_second: f64,
+}
+
+impl Evaluation {
+    /// `correct / total`, 0 for an empty dataset.
+    pub fn accuracy(&self) -> f64 {
+        ratio(self.correct, self.total)
+    }
+
+    /// Score of every class.
+    pub fn per_class(&self) -> Vec<ClassScore> {
+        self.confusion
+            .iter()
+            .enumerate()
+            .map(|(class, row)| {
+                let total = row.iter().sum();
+                let correct = row.get(class).copied().unwrap_or(0);
+                ClassScore {
+                    class,
+                    correct,
+                    total,
+                    accuracy: ratio(correct, total),
+                }
+            })
+            .collect()
+    }
+
+    /// Images classified per second.
+    pub fn images_per_second(&self) -> f64 {
+        self.total as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The figures as one serialisable report.
+    pub fn report(&self) -> Report {
+        Report {
+            accuracy: self.accuracy(),
+            correct: self.correct,
+            total: self.total,
+            per_class: self.per_class(),
+            confusion: self.confusion.clone(),
+            elapsed_seconds: self.elapsed.as_secs_f64(),
+            images_per_second: self.images_per_second(),
+        }
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Classifies every image of `dataset` with `model`; the paths are for messages.
+///
+/// # Errors
+/// [`Error::InputMismatch`], [`Error::ClassMismatch`] or [`Error::Capacity`].
+pub fn evaluate(
+    model: &Model<'_>,
+    dataset: &Dataset<'_>,
+    model_path: &Path,
+    dataset_path: &Path,
+) -> Result<Evaluation, Error> {
+    if model.input_len() != dataset.image_len() {
+        return Err(Error::InputMismatch {
+            model: model_path.to_path_buf(),
+            dataset: dataset_path.to_path_buf(),
+            inputs: model.input_len(),
+            pixels: dataset.image_len(),
+        });
+    }
+    let classes = dataset.classes();
+    if model.output_len() != classes {
+        return Err(Error::ClassMismatch {
+            model: model_path.to_path_buf(),
+            dataset: dataset_path.to_path_buf(),
+            outputs: model.output_len(),
+            classes,
+        });
+    }
+    let mut runner =
+        Box::new(
+            Runner::<HOST_CAPACITY>::new(model).map_err(|source| Error::Capacity {
+                path: model_path.to_path_buf(),
+                source,
+            })?,
+        );
+    let start = Instant::now();
+    let mut predictions = vec![0; dataset.len()];
+    runner
+        .classify_batch(dataset.images(), &mut predictions)
+        .expect("image and prediction counts were checked");
+    let elapsed = start.elapsed();
+    let mut confusion = vec![vec![0; classes]; classes];
+    let mut correct = 0;
+    for (&predicted, &label) in predictions.iter().zip(dataset.labels()) {
+        confusion[usize::from(label)][predicted] += 1;
+        correct += usize::from(usize::from(label) == predicted);
+    }
+    Ok(Evaluation {
+        correct,
+        total: dataset.len(),
+        confusion,
+        predictions,
+        elapsed,
+    })
+}

@@ -1,0 +1,25 @@
+//! Prints the worked example of `docs/blob-format.md`: a one-layer model blob as a hex dump.
+//!
+//! `cargo run -p runtime --example tiny_blob`
+
+use runtime::{Activation, DenseSpec, ModelEncoder};
+
+/// The example layer: 2 inputs, 2 outputs, softmax.
+pub const LAYER: DenseSpec<'static> = DenseSpec {
+    inputs: 2,
+    outputs: 2,
+    activation: Activation::Softmax,
+    weights: &[0.5, -1.0, 0.25, 2.0],
+    bias: &[0.0, 1.0],
+};
+
+fn main() -> Result<(), runtime::EmitError> {
+    let encoder = ModelEncoder::new(&[LAYER])?;
+    let mut blob = vec![0; encoder.encoded_len()];
+    encoder.emit(&mut blob)?;
+    for (row, chunk) in blob.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        println!("{:04x}: {}", row * 16, hex.join(" "));
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Times the runtime on the workloads of `bench/numpy_ratio.py` and prints one JSON object
+//! of median seconds: `one_image`, `batch_10000`, `batches_of_100`.
+//!
+//! `cargo run --release -p tests --example timing -- [RUNS]`
+
+use std::time::Instant;
+
+use runtime::{Dataset, Model, Runner};
+use tests::{book_model, mnist_test};
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn time(runs: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    median(
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(9);
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let images = dataset.images();
+    let mut classes = vec![0; dataset.len()];
+
+    let (first, _) = dataset.get(0).unwrap();
+    let reps = 1000;
+    let one = time(runs, || {
+        for _ in 0..reps {
+            std::hint::black_box(runner.classify(std::hint::black_box(first)).unwrap());
+        }
+    }) / reps as f64;
+    let batch = time(runs, || {
+        runner.classify_batch(images, &mut classes).unwrap()
+    });
+    let per_100 = time(runs, || {
+        for (chunk, out) in images
+            .chunks_exact(100 * 784)
+            .zip(classes.chunks_exact_mut(100))
+        {
+            runner.classify_batch(chunk, out).unwrap();
+        }
+    });
+    let correct = classes
+        .iter()
+        .zip(dataset.labels())
+        .filter(|(c, l)| **c == usize::from(**l))
+        .count();
+    println!(
+        "{{\"one_image\": {one:e}, \"batch_10000\": {batch:e}, \"batches_of_100\": {per_100:e}, \"correct\": {correct}}}"
+    );
+}

@@ -1,0 +1,71 @@
+//! The runtime reproduces the book's numpy results on the whole MNIST test set.
+
+use runtime::{Dataset, Model, Runner, softmax::argmax};
+use tests::{book_model, mnist_test, numpy_reference};
+
+#[test]
+fn classifies_9352_of_10000_like_the_book() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let correct = dataset
+        .iter()
+        .filter(|(image, label)| runner.classify(image).unwrap() == usize::from(*label))
+        .count();
+    assert_eq!((correct, dataset.len()), (9352, 10000));
+}
+
+#[test]
+fn every_image_matches_numpy_in_class_and_probability() {
+    let reference = numpy_reference();
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    assert_eq!(reference.predictions.len(), dataset.len());
+    let mut worst = 0.0f32;
+    for (i, ((image, _), want)) in dataset
+        .iter()
+        .zip(reference.probabilities.chunks_exact(10))
+        .enumerate()
+    {
+        let got = runner.forward(image).unwrap();
+        assert_eq!(
+            argmax(got),
+            Some(usize::from(reference.predictions[i])),
+            "image {i}"
+        );
+        for (g, w) in got.iter().zip(want) {
+            worst = worst.max((g - w).abs());
+        }
+    }
+    assert!(worst < 1e-5, "largest probability difference {worst}");
+}
+
+#[test]
+fn batch_forward_equals_single_forward() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let images = &dataset.images()[..100 * 784];
+    let mut batch = vec![0.0; 100 * 10];
+    runner.forward_batch(images, &mut batch).unwrap();
+    let mut classes = vec![0; 100];
+    runner.classify_batch(images, &mut classes).unwrap();
+    for (i, image) in images.chunks_exact(784).enumerate() {
+        let single = runner.forward(image).unwrap().to_vec();
+        assert_eq!(single, batch[i * 10..(i + 1) * 10], "image {i}");
+        assert_eq!(Some(classes[i]), argmax(&single));
+    }
+}
+
+#[test]
+fn f32_input_gives_the_same_outputs_as_u8_pixels() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    for (image, _) in dataset.iter().take(50) {
+        let from_u8 = runner.forward(image).unwrap().to_vec();
+        let normalised: Vec<f32> = image.iter().map(|&p| f32::from(p) / 255.0).collect();
+        assert_eq!(runner.forward(&normalised).unwrap(), from_u8);
+    }
+}
