@@ -50,7 +50,7 @@ pub enum Activation {
         /// Multiplier for negative inputs.
         slope: f32,
     },
-    /// [`softmax`](crate::softmax::softmax) over the whole layer output; output layer only.
+    /// [`softmax`] over the whole layer output; output layer only.
     Softmax,
 }
 

@@ -189,11 +189,11 @@ pub(crate) fn check_manifest(
 }
 
 /// Views a checked range as finite f32 values.
-fn view<'a>(
-    bytes: &'a [u8],
+fn view(
+    bytes: &[u8],
     range: core::ops::Range<usize>,
     name: TensorName,
-) -> Result<&'a [f32], FormatError> {
+) -> Result<&[f32], FormatError> {
     let raw = bytes.get(range).ok_or(FormatError::TooLarge)?;
     let values = view_f32(raw, name)?;
     check_finite(values, name)?;

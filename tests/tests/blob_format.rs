@@ -54,8 +54,8 @@ fn toy_network_gives_the_books_outputs() {
     let model = Model::from_bytes(buf.bytes()).unwrap();
     let mut runner = Runner::<3>::new(&model).unwrap();
     let y = runner.forward(&[1.0f32, 0.5]).unwrap();
-    assert!((y[0] - 0.316_827_08).abs() < 1e-6, "{y:?}");
-    assert!((y[1] - 0.696_279_09).abs() < 1e-6, "{y:?}");
+    assert!((f64::from(y[0]) - 0.316_827_08).abs() < 1e-6, "{y:?}");
+    assert!((f64::from(y[1]) - 0.696_279_09).abs() < 1e-6, "{y:?}");
 }
 
 #[test]
