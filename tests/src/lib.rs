@@ -96,3 +96,26 @@ pub fn mnist_test() -> &'static BlobBuf {
         BlobBuf::from_slice(&blob)
     })
 }
+
+/// One bad input file per rejection class, written by `reference/make_bad_inputs.py` once
+/// per test process.
+pub fn bad_inputs() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let script = workspace_root().join("reference/make_bad_inputs.py");
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg(data_dir())
+            .arg(dir.path())
+            .status()
+            .expect("python3 must be installed to make the bad inputs");
+        assert!(
+            status.success(),
+            "{} failed (is numpy installed?)",
+            script.display()
+        );
+        dir
+    })
+    .path()
+}

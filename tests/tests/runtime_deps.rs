@@ -29,12 +29,22 @@ const DEFAULT_IS_NO_STD: &[&str] = &["crc-catalog", "hash32"];
 fn runtime_depends_only_on_no_std_crates_without_std_features() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["tree", "-p", "runtime", "-e", "normal,features,no-proc-macro"])
+        .args([
+            "tree",
+            "-p",
+            "runtime",
+            "-e",
+            "normal,features,no-proc-macro",
+        ])
         .args(["--prefix", "none", "--offline"])
         .current_dir(tests::workspace_root())
         .output()
         .expect("cargo tree runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tree = String::from_utf8(out.stdout).unwrap();
     let mut crates = BTreeSet::new();
     for line in tree.lines() {
@@ -54,7 +64,10 @@ fn runtime_depends_only_on_no_std_crates_without_std_features() {
         .iter()
         .filter(|c| !NO_STD_CRATES.contains(&c.as_str()))
         .collect();
-    assert!(unexpected.is_empty(), "not known to be no_std: {unexpected:?}");
+    assert!(
+        unexpected.is_empty(),
+        "not known to be no_std: {unexpected:?}"
+    );
     for expected in ["postcard", "libm", "crc", "heapless", "bytemuck"] {
         assert!(crates.contains(expected), "{expected} missing from\n{tree}");
     }
