@@ -90,6 +90,9 @@ pub enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write the predicted class of every image to FILE, one byte each.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
     },
 }
 

@@ -56,8 +56,17 @@ fn run(cli: Cli) -> Result<(), Error> {
             model,
             dataset,
             json,
+            predictions,
         }) => {
             let evaluation = eval_files(&model, &dataset)?;
+            if let Some(path) = predictions {
+                let bytes: Vec<u8> = evaluation
+                    .predictions
+                    .iter()
+                    .map(|&c| u8::try_from(c).unwrap_or(u8::MAX))
+                    .collect();
+                convert::write_output(&path, &bytes)?;
+            }
             if json {
                 let report = serde_json::to_string(&evaluation.report()).unwrap_or_default();
                 println!("{report}");

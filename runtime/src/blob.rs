@@ -107,6 +107,31 @@ impl<'a> Envelope<'a> {
         if stored != computed {
             return Err(FormatError::ChecksumMismatch { stored, computed });
         }
+        Self::from_header(&header, covered, covered.len(), expected)
+    }
+
+    /// Checks what can be checked of a blob from its first bytes, which must reach past the
+    /// manifest: everything but the length and the checksum.
+    pub fn open_prefix(prefix: &'a [u8], expected: Kind) -> Result<Self, FormatError> {
+        let header = Header::read(prefix)?;
+        let payload_end = (header.total_len as usize)
+            .checked_sub(layout::CHECKSUM_LEN)
+            .filter(|&end| end >= layout::HEADER_LEN)
+            .ok_or(FormatError::Truncated {
+                needed: layout::MIN_LEN,
+                available: header.total_len as usize,
+            })?;
+        Self::from_header(&header, prefix, payload_end, expected)
+    }
+
+    /// Checks kind, flags and manifest bounds; `bytes` starts at the header and the payload
+    /// ends at `payload_end` (at least [`layout::HEADER_LEN`]).
+    fn from_header(
+        header: &Header,
+        bytes: &'a [u8],
+        payload_end: usize,
+        expected: Kind,
+    ) -> Result<Self, FormatError> {
         let kind =
             Kind::from_byte(header.kind).ok_or(FormatError::UnknownKind { found: header.kind })?;
         if kind != expected {
@@ -120,16 +145,19 @@ impl<'a> Envelope<'a> {
                 found: header.flags,
             });
         }
-        let payload_end = covered.len();
-        let room = payload_end - layout::HEADER_LEN;
-        let manifest_len = header.manifest_len as usize;
-        let manifest = covered
-            .get(layout::HEADER_LEN..)
-            .and_then(|rest| rest.get(..manifest_len))
-            .ok_or(FormatError::ManifestOutOfBounds {
-                len: manifest_len,
-                available: room,
-            })?;
+        let len = header.manifest_len as usize;
+        let available = payload_end - layout::HEADER_LEN;
+        if len > available {
+            return Err(FormatError::ManifestOutOfBounds { len, available });
+        }
+        let manifest_end = layout::HEADER_LEN + len;
+        let manifest =
+            bytes
+                .get(layout::HEADER_LEN..manifest_end)
+                .ok_or(FormatError::Truncated {
+                    needed: manifest_end,
+                    available: bytes.len(),
+                })?;
         Ok(Envelope {
             manifest,
             payload_end,

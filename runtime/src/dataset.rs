@@ -102,6 +102,54 @@ impl<'a> Dataset<'a> {
     }
 }
 
+/// Where the parts of a dataset blob lie, learnt from its first bytes.
+///
+/// For datasets too large for memory (the MNIST test set is 7.8 MB): read the header and
+/// manifest, then stream the images and labels, feeding every byte to a
+/// [`Crc32Stream`](crate::checksum::Crc32Stream) and comparing with the trailing checksum.
+/// Labels are not checked against `classes` here; the reader of the stream must.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetLayout {
+    /// Number of images.
+    pub count: usize,
+    /// Image height.
+    pub rows: usize,
+    /// Image width.
+    pub cols: usize,
+    /// Number of classes.
+    pub classes: usize,
+    /// Byte range of the pixels.
+    pub images: core::ops::Range<usize>,
+    /// Byte range of the labels.
+    pub labels: core::ops::Range<usize>,
+    /// Length of the whole blob; the checksum is its last 4 bytes.
+    pub total_len: usize,
+}
+
+impl DatasetLayout {
+    /// Reads the layout from the blob's first bytes, which must include the manifest
+    /// (`16 + manifest_len` bytes, see [`Header`](crate::blob::Header)).
+    ///
+    /// # Errors
+    /// The [`FormatError`]s of [`Dataset::from_bytes`] that the header and manifest alone
+    /// can show; [`FormatError::Truncated`] when `prefix` ends inside the manifest.
+    pub fn from_prefix(prefix: &[u8]) -> Result<Self, FormatError> {
+        let envelope = Envelope::open_prefix(prefix, Kind::Dataset)?;
+        let manifest: DatasetManifest = envelope.decode()?;
+        let (images, labels) =
+            check_manifest(&manifest, envelope.payload_start(), envelope.payload_end)?;
+        Ok(DatasetLayout {
+            count: manifest.count as usize,
+            rows: manifest.rows as usize,
+            cols: manifest.cols as usize,
+            classes: manifest.classes as usize,
+            images,
+            labels,
+            total_len: envelope.payload_end + crate::layout::CHECKSUM_LEN,
+        })
+    }
+}
+
 /// Checks the tensors against the payload and returns their byte ranges.
 pub(crate) fn check_manifest(
     manifest: &DatasetManifest,

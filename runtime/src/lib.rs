@@ -70,7 +70,7 @@ mod tensor;
 
 pub use activation::Activation;
 pub use aligned::Aligned;
-pub use dataset::Dataset;
+pub use dataset::{Dataset, DatasetLayout};
 pub use emit::{DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
 pub use error::{CapacityError, EmitError, FormatError, ShapeError, TensorName};
 pub use input::Input;

@@ -1,11 +1,11 @@
 //! Blob round trips and rejection of damaged blobs, on the book's toy network (section 3.4).
 
 use converter::blobfile::BlobBuf;
-use runtime::checksum::crc32;
+use runtime::checksum::{Crc32Stream, crc32};
 use runtime::layout::CHECKSUM_LEN;
 use runtime::{
-    Activation, CapacityError, Dataset, DatasetEncoder, DatasetSpec, DenseSpec, EmitError,
-    FormatError, Kind, Model, ModelEncoder, Runner, ShapeError, TensorName,
+    Activation, CapacityError, Dataset, DatasetEncoder, DatasetLayout, DatasetSpec, DenseSpec,
+    EmitError, FormatError, Kind, Model, ModelEncoder, Runner, ShapeError, TensorName,
 };
 
 const W1: [f32; 6] = [0.1, 0.3, 0.5, 0.2, 0.4, 0.6];
@@ -351,6 +351,27 @@ fn dataset_round_trip_and_label_check() {
     assert_eq!(dataset.get(2), None);
     let all: Vec<_> = dataset.iter().map(|(_, l)| l).collect();
     assert_eq!(all, [7, 2]);
+
+    // The streaming view: layout from the first bytes, checksum over the pieces.
+    let header = runtime::blob::Header::read(&blob).unwrap();
+    let prefix = &blob[..16 + header.manifest_len as usize];
+    let layout = DatasetLayout::from_prefix(prefix).unwrap();
+    assert_eq!(
+        (layout.count, layout.rows, layout.cols, layout.classes),
+        (2, 3, 4, 10)
+    );
+    assert_eq!(&blob[layout.images.clone()], images.as_slice());
+    assert_eq!(&blob[layout.labels.clone()], &[7, 2]);
+    assert_eq!(layout.total_len, blob.len());
+    let mut stream = Crc32Stream::new();
+    for piece in blob[..blob.len() - 4].chunks(5) {
+        stream.update(piece);
+    }
+    assert_eq!(stream.finalize().to_le_bytes(), blob[blob.len() - 4..]);
+    assert!(matches!(
+        DatasetLayout::from_prefix(&prefix[..prefix.len() - 1]),
+        Err(FormatError::Truncated { .. })
+    ));
     let bad = DatasetSpec {
         labels: &[7, 10],
         ..spec
