@@ -92,6 +92,26 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 
+echo "== a corrupted model blob must stop the firmware at start"
+python3 - "$run/model.bin" "$run/corrupt.bin" <<'PY'
+import sys
+blob = bytearray(open(sys.argv[1], "rb").read())
+blob[len(blob) // 2] ^= 0x10
+open(sys.argv[2], "wb").write(blob)
+PY
+MODEL_BLOB=$run/corrupt.bin CARGO_TARGET_DIR=$root/firmware/target/corrupt firmware_cargo build --release --quiet
+set +e
+corrupt_out=$(cd "$run" && timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
+  -semihosting-config enable=on,target=native -icount shift=6 \
+  -kernel "$root/firmware/target/corrupt/thumbv7em-none-eabihf/release/firmware")
+corrupt_status=$?
+set -e
+echo "$corrupt_out" | grep FAIL
+if [ "$corrupt_status" = 0 ] || ! grep -q "checksum mismatch" <<<"$corrupt_out"; then
+  echo "FAIL: the firmware accepted a corrupted model blob (exit $corrupt_status)"
+  status=1
+fi
+
 python3 - "$elf" "$baseline" "$run/model.bin" "$run/target.log" "$status" \
   "$RUNTIME_CODE_BUDGET" "$FORWARD_RAM_BUDGET" "$INSTRUCTIONS_PER_MAC_BUDGET" <<'PY'
 import os, re, subprocess, sys
