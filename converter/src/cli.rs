@@ -41,15 +41,17 @@ pub enum Command {
     /// Convert a pickled weight dict (W1, b1, ..., Wn, bn) into a model blob.
     ///
     /// Example: converter model sample_weight.pkl -o model.bin --activation sigmoid
+    /// Example: converter model params.pkl -o model.bin --activation relu,leaky-relu --leaky-slope 0.01
     Model {
         /// The pickle file.
         weights: PathBuf,
         /// Output blob.
         #[arg(short, long)]
         output: PathBuf,
-        /// Activation after every hidden layer.
-        #[arg(long, value_enum, default_value_t = Hidden::Sigmoid)]
-        activation: Hidden,
+        /// Activation after the hidden layers: one for all, or a comma-separated list with
+        /// one per hidden layer (e.g. relu,sigmoid).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "sigmoid")]
+        activation: Vec<Hidden>,
         /// Slope for negative inputs of leaky_relu.
         #[arg(long, default_value_t = DEFAULT_LEAKY_SLOPE)]
         leaky_slope: f32,

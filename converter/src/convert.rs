@@ -13,10 +13,10 @@ use crate::{atomic, idx};
 pub const MNIST_CLASSES: usize = 10;
 
 /// Activations to give the layers of a converted model.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Activations {
-    /// After every layer but the last.
-    pub hidden: Activation,
+    /// After the hidden layers: one for all of them, or one per hidden layer in order.
+    pub hidden: Vec<Activation>,
     /// After the last layer.
     pub output: Activation,
 }
@@ -25,9 +25,23 @@ impl Default for Activations {
     /// The book's chapter 3 network: sigmoid hidden layers, softmax output.
     fn default() -> Self {
         Activations {
-            hidden: Activation::Sigmoid,
+            hidden: vec![Activation::Sigmoid],
             output: Activation::Softmax,
         }
+    }
+}
+
+impl Activations {
+    /// The activation of each of `layers` layers, or `None` when `hidden` has neither one
+    /// entry nor one per hidden layer.
+    pub fn per_layer(&self, layers: usize) -> Option<Vec<Activation>> {
+        let hidden_layers = layers.checked_sub(1)?;
+        let hidden: Vec<Activation> = match self.hidden.as_slice() {
+            [one] => vec![*one; hidden_layers],
+            list if list.len() == hidden_layers => list.to_vec(),
+            _ => return None,
+        };
+        Some(hidden.into_iter().chain([self.output]).collect())
     }
 }
 
@@ -75,9 +89,9 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// Converts a numpy weight pickle (`W1`, `b1`, … `Wn`, `bn`) to a model blob.
 ///
 /// # Errors
-/// [`Error::Read`], [`Error::Empty`], [`Error::Pickle`], [`Error::Network`] or
-/// [`Error::Emit`], each naming `pkl`.
-pub fn model_blob(pkl: &Path, activations: Activations) -> Result<ModelBlob, Error> {
+/// [`Error::Read`], [`Error::Empty`], [`Error::Pickle`], [`Error::Network`],
+/// [`Error::ActivationCount`] or [`Error::Emit`], each naming `pkl`.
+pub fn model_blob(pkl: &Path, activations: &Activations) -> Result<ModelBlob, Error> {
     let bytes = read_input(pkl)?;
     let file = pickle::parse_weights(&bytes).map_err(|source| Error::Pickle {
         path: pkl.to_path_buf(),
@@ -106,20 +120,22 @@ pub fn model_blob(pkl: &Path, activations: Activations) -> Result<ModelBlob, Err
 fn encode_model(
     pkl: &Path,
     layers: &[DenseParams],
-    activations: Activations,
+    activations: &Activations,
 ) -> Result<Vec<u8>, Error> {
-    let last = layers.len().saturating_sub(1);
+    let per_layer = activations
+        .per_layer(layers.len())
+        .ok_or(Error::ActivationCount {
+            path: pkl.to_path_buf(),
+            given: activations.hidden.len(),
+            hidden_layers: layers.len().saturating_sub(1),
+        })?;
     let specs: Vec<DenseSpec<'_>> = layers
         .iter()
-        .enumerate()
-        .map(|(i, l)| DenseSpec {
+        .zip(per_layer)
+        .map(|(l, activation)| DenseSpec {
             inputs: l.inputs,
             outputs: l.outputs,
-            activation: if i == last {
-                activations.output
-            } else {
-                activations.hidden
-            },
+            activation,
             weights: &l.weights,
             bias: &l.bias,
         })

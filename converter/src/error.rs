@@ -48,6 +48,16 @@ pub enum Error {
         /// What is wrong with it.
         source: NetworkError,
     },
+    /// Per-layer activations given for another number of hidden layers.
+    #[error("{}: {given} hidden-layer activations given, but the network has {hidden_layers} hidden layers (give one for all, or one per hidden layer)", path.display())]
+    ActivationCount {
+        /// The weight file.
+        path: PathBuf,
+        /// Activations given.
+        given: usize,
+        /// Hidden layers in the network.
+        hidden_layers: usize,
+    },
     /// An IDX file could not be read.
     #[error("{}: {source}", path.display())]
     Idx {

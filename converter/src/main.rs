@@ -36,10 +36,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             output_activation,
         }) => {
             let activations = Activations {
-                hidden: activation.activation(leaky_slope),
+                hidden: activation
+                    .iter()
+                    .map(|a| a.activation(leaky_slope))
+                    .collect(),
                 output: output_activation.activation(),
             };
-            convert_model(&weights, &output, activations)
+            convert_model(&weights, &output, &activations)
         }
         Some(Command::Dataset {
             images,
@@ -78,7 +81,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn convert_model(weights: &Path, output: &Path, activations: Activations) -> Result<(), Error> {
+fn convert_model(weights: &Path, output: &Path, activations: &Activations) -> Result<(), Error> {
     let converted = convert::model_blob(weights, activations)?;
     for entry in &converted.ignored {
         eprintln!(
@@ -183,7 +186,7 @@ fn default_job(args: &JobArgs) -> Result<(), Error> {
     convert_model(
         &dir.join(data_dir::WEIGHTS),
         &model_path,
-        Activations::default(),
+        &Activations::default(),
     )?;
     convert_dataset(
         &dir.join(data_dir::TEST_IMAGES),

@@ -76,7 +76,7 @@ pub fn book_model() -> &'static BlobBuf {
     static MODEL: OnceLock<BlobBuf> = OnceLock::new();
     MODEL.get_or_init(|| {
         let converted =
-            convert::model_blob(&data_dir().join(data_dir::WEIGHTS), Activations::default())
+            convert::model_blob(&data_dir().join(data_dir::WEIGHTS), &Activations::default())
                 .expect("sample_weight.pkl converts");
         BlobBuf::from_slice(&converted.bytes)
     })

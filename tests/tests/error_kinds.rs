@@ -12,7 +12,7 @@ use tests::{bad_inputs, book_model, data_dir};
 
 fn model_error(name: &str) -> Error {
     let path = bad_inputs().join(name);
-    let err = convert::model_blob(&path, Activations::default()).unwrap_err();
+    let err = convert::model_blob(&path, &Activations::default()).unwrap_err();
     assert!(err.to_string().contains(name), "{err} does not name {name}");
     err
 }
