@@ -79,11 +79,25 @@ conv=$root/target/release/converter
   | python3 -c 'import json,sys; r=json.load(sys.stdin); print("host: %d/%d correct" % (r["correct"], r["total"]))'
 
 echo "== building the firmware ($toolchain toolchain)"
-export MODEL_BLOB=$run/model.bin
-firmware_cargo build --release --quiet
-CARGO_TARGET_DIR=$root/firmware/target/harness-only firmware_cargo build --release --quiet --features harness-only
-elf=$root/firmware/target/thumbv7em-none-eabihf/release/firmware
-baseline=$root/firmware/target/harness-only/thumbv7em-none-eabihf/release/firmware
+# Three builds share one target directory (only the firmware crate itself is rebuilt); each
+# ELF is copied into $run: the firmware, the harness alone, and one with a damaged blob.
+out_elf=$root/firmware/target/thumbv7em-none-eabihf/release/firmware
+build_firmware() {  # build_firmware BLOB COPY_TO [cargo args]
+  local blob=$1 copy=$2; shift 2
+  MODEL_BLOB=$blob firmware_cargo build --release --quiet "$@"
+  cp "$out_elf" "$copy"
+}
+elf=$run/firmware.elf
+baseline=$run/harness-only.elf
+build_firmware "$run/model.bin" "$elf"
+build_firmware "$run/model.bin" "$baseline" --features harness-only
+python3 - "$run/model.bin" "$run/corrupt.bin" <<'PY'
+import sys
+blob = bytearray(open(sys.argv[1], "rb").read())
+blob[len(blob) // 2] ^= 0x10
+open(sys.argv[2], "wb").write(blob)
+PY
+build_firmware "$run/corrupt.bin" "$run/corrupt.elf"
 
 echo "== running on the Cortex-M4F under QEMU"
 set +e
@@ -93,17 +107,10 @@ status=${PIPESTATUS[0]}
 set -e
 
 echo "== a corrupted model blob must stop the firmware at start"
-python3 - "$run/model.bin" "$run/corrupt.bin" <<'PY'
-import sys
-blob = bytearray(open(sys.argv[1], "rb").read())
-blob[len(blob) // 2] ^= 0x10
-open(sys.argv[2], "wb").write(blob)
-PY
-MODEL_BLOB=$run/corrupt.bin CARGO_TARGET_DIR=$root/firmware/target/corrupt firmware_cargo build --release --quiet
 set +e
 corrupt_out=$(cd "$run" && timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
   -semihosting-config enable=on,target=native -icount shift=6 \
-  -kernel "$root/firmware/target/corrupt/thumbv7em-none-eabihf/release/firmware")
+  -kernel "$run/corrupt.elf")
 corrupt_status=$?
 set -e
 echo "$corrupt_out" | grep FAIL
