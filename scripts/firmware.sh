@@ -79,8 +79,9 @@ conv=$root/target/release/converter
   | python3 -c 'import json,sys; r=json.load(sys.stdin); print("host: %d/%d correct" % (r["correct"], r["total"]))'
 
 echo "== building the firmware ($toolchain toolchain)"
-# Three builds share one target directory (only the firmware crate itself is rebuilt); each
-# ELF is copied into $run: the firmware, the harness alone, and one with a damaged blob.
+# The builds share one target directory (only the firmware crate itself is rebuilt); each
+# ELF is copied into $run: the firmware; two stripped-down ones whose flash difference is the
+# runtime's code (the harness with the runtime, and with a stand-in); one with a damaged blob.
 out_elf=$root/firmware/target/thumbv7em-none-eabihf/release/firmware
 build_firmware() {  # build_firmware BLOB COPY_TO [cargo args]
   local blob=$1 copy=$2; shift 2
@@ -88,9 +89,11 @@ build_firmware() {  # build_firmware BLOB COPY_TO [cargo args]
   cp "$out_elf" "$copy"
 }
 elf=$run/firmware.elf
-baseline=$run/harness-only.elf
+with_runtime=$run/size-runtime.elf
+baseline=$run/size-harness.elf
 build_firmware "$run/model.bin" "$elf"
-build_firmware "$run/model.bin" "$baseline" --features harness-only
+build_firmware "$run/model.bin" "$with_runtime" --features size-runtime
+build_firmware "$run/model.bin" "$baseline" --features size-harness
 python3 - "$run/model.bin" "$run/corrupt.bin" <<'PY'
 import sys
 blob = bytearray(open(sys.argv[1], "rb").read())
@@ -119,11 +122,11 @@ if [ "$corrupt_status" = 0 ] || ! grep -q "checksum mismatch" <<<"$corrupt_out";
   status=1
 fi
 
-python3 - "$elf" "$baseline" "$run/model.bin" "$run/target.log" "$status" \
+python3 - "$elf" "$with_runtime" "$baseline" "$run/model.bin" "$run/target.log" "$status" \
   "$RUNTIME_CODE_BUDGET" "$FORWARD_RAM_BUDGET" "$INSTRUCTIONS_PER_MAC_BUDGET" <<'PY'
 import os, re, subprocess, sys
-elf, baseline, model, log, status = sys.argv[1:6]
-code_budget, ram_budget, mac_budget = int(sys.argv[6]), int(sys.argv[7]), float(sys.argv[8])
+elf, with_runtime, baseline, model, log, status = sys.argv[1:7]
+code_budget, ram_budget, mac_budget = int(sys.argv[7]), int(sys.argv[8]), float(sys.argv[9])
 
 def sections(path):
     out = subprocess.run(["arm-none-eabi-size", "-A", path], capture_output=True, text=True, check=True).stdout
@@ -132,17 +135,17 @@ def sections(path):
 def flash(s):
     return sum(s.get(k, 0) for k in (".vector_table", ".text", ".rodata", ".data"))
 
-full, base = sections(elf), sections(baseline)
+full, probe, base = sections(elf), sections(with_runtime), sections(baseline)
 model_bytes = os.path.getsize(model)
 text = open(log).read()
 ram = re.search(r"forward pass RAM: scratch (\d+) bytes \+ stack (\d+) bytes", text)
 mac = re.search(r"instructions per inference over \d+ images: mean (\d+).*?; (\d+\.\d+) per", text)
 macs = re.search(r"(\d+) multiply-accumulates per inference", text)
 peak = re.search(r"peak stack of the whole run: (\d+) bytes", text)
-runtime_code = flash(full) - flash(base)
+runtime_code = flash(probe) - flash(base)
 print("== footprint (arm-none-eabi-size -A)")
 print(f"flash {flash(full)} bytes = model blob {model_bytes} + code and constants {flash(full) - model_bytes}")
-print(f"  runtime code {runtime_code} bytes (flash minus the harness-only build's {flash(base)})")
+print(f"  runtime code {runtime_code} bytes (stripped-down build with the runtime {flash(probe)} minus the same harness with a stand-in {flash(base)})")
 print(f"static RAM {full.get('.data', 0) + full.get('.bss', 0)} bytes (.data {full.get('.data', 0)}, .bss {full.get('.bss', 0)}: harness buffers)")
 failures = []
 if int(status) != 0:

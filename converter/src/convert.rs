@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use runtime::{Activation, DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
+use runtime::{Activation, DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder, Params};
 
 use crate::error::Error;
 use crate::network::{self, DenseParams};
@@ -136,8 +136,10 @@ fn encode_model(
             inputs: l.inputs,
             outputs: l.outputs,
             activation,
-            weights: &l.weights,
-            bias: &l.bias,
+            params: Params::F32 {
+                weights: &l.weights,
+                bias: &l.bias,
+            },
         })
         .collect();
     let emit_error = |source| Error::Emit {

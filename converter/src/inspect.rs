@@ -5,7 +5,7 @@ use std::path::Path;
 
 use runtime::blob::Header;
 use runtime::layout::{self, Kind};
-use runtime::{Dataset, Model};
+use runtime::{Dataset, I8Out, Model, Params};
 
 use crate::error::Error;
 
@@ -49,23 +49,38 @@ pub fn describe(path: &Path, bytes: &[u8]) -> Result<String, Error> {
 fn describe_model(out: &mut String, model: &Model<'_>) {
     let _ = writeln!(
         out,
-        "{:>5}  {:<6} {:>7} {:>7}  {:<16} {:>12} {:>9}",
-        "layer", "op", "inputs", "outputs", "activation", "weights (B)", "bias (B)"
+        "{:>5}  {:>7} {:>7}  {:<16} {:<9} {:>12}",
+        "layer", "inputs", "outputs", "activation", "precision", "bytes"
     );
     for (n, layer) in (1..).zip(model.layers()) {
         let activation = match layer.activation() {
             runtime::Activation::LeakyRelu { slope } => format!("leaky_relu({slope})"),
             a => a.name().to_string(),
         };
+        let params = layer.params();
         let _ = writeln!(
             out,
-            "{n:>5}  {:<6} {:>7} {:>7}  {activation:<16} {:>12} {:>9}",
-            "dense",
+            "{n:>5}  {:>7} {:>7}  {activation:<16} {:<9} {:>12}",
             layer.inputs(),
             layer.outputs(),
-            layer.weights().len() * 4,
-            layer.bias().len() * 4,
+            layer.precision().name(),
+            params.byte_len(),
         );
+        if let Params::I8(p) = params {
+            let output = match p.output {
+                I8Out::Table { zero_point, .. } => {
+                    format!("256-entry {activation} table, index zero point {zero_point}")
+                }
+                I8Out::Dequantize { .. } => {
+                    format!("dequantized to f32 per output channel, then {activation}")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "       input scale {} zero point {}; output: {output}",
+                p.input.scale, p.input.zero_point
+            );
+        }
     }
     let shape: Vec<String> = std::iter::once(model.input_len())
         .chain(model.layers().iter().map(|l| l.outputs()))
@@ -74,10 +89,10 @@ fn describe_model(out: &mut String, model: &Model<'_>) {
     let width = model.max_width();
     let _ = writeln!(
         out,
-        "shape {}, {} parameters ({} bytes of f32), {} multiply-accumulates per input",
+        "shape {}, {} parameters ({}), {} multiply-accumulates per input",
         shape.join("-"),
         model.parameter_count(),
-        model.parameter_count() * 4,
+        model.precision().name(),
         model.macs(),
     );
     let _ = writeln!(

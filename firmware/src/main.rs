@@ -2,14 +2,24 @@
 //! and reports accuracy, agreement with the host, instructions per inference and stack.
 //!
 //! Exit code 0 only when every image gets the host's class; a panic exits non-zero.
-//! Built with `--features harness-only` it keeps the harness and the blob but not the
-//! runtime, so that the size difference is the runtime's code.
+//! The features `size-runtime` and `size-harness` build stripped-down variants whose flash
+//! difference is the runtime's code (see `size_probe`).
 
 #![no_std]
 #![no_main]
 
 mod harness;
+#[cfg_attr(
+    any(feature = "size-runtime", feature = "size-harness"),
+    allow(dead_code)
+)]
 mod icount;
+#[cfg(any(feature = "size-runtime", feature = "size-harness"))]
+mod size_probe;
+#[cfg_attr(
+    any(feature = "size-runtime", feature = "size-harness"),
+    allow(dead_code)
+)]
 mod stack;
 mod stream;
 
@@ -20,7 +30,8 @@ use semihosting::{println, process};
 use harness::{Failure, Outcome};
 
 /// The model blob, in flash, aligned for in-place reading.
-static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.bin")));
+pub static MODEL: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.bin")));
 
 #[entry]
 fn main() -> ! {
@@ -56,7 +67,10 @@ fn main() -> ! {
     }
 }
 
-#[cfg(not(feature = "harness-only"))]
+#[cfg(any(feature = "size-runtime", feature = "size-harness"))]
+use size_probe::run;
+
+#[cfg(not(any(feature = "size-runtime", feature = "size-harness")))]
 fn run() -> Result<Outcome, Failure> {
     use runtime::{Model, Runner};
 
@@ -99,7 +113,7 @@ fn run() -> Result<Outcome, Failure> {
         total / n / macs,
         total / n * 100 / macs % 100
     );
-    report_first_image(&model, &probe[..model.input_len()]);
+    report_layers(&mut runner, &probe[..model.input_len()]);
     let (_, stack) = stack::measure(|| runner.forward(&probe[..model.input_len()]).map(|_| ()));
     println!(
         "forward pass RAM: scratch {} bytes + stack {stack} bytes",
@@ -108,48 +122,31 @@ fn run() -> Result<Outcome, Failure> {
     Ok(outcome)
 }
 
-/// Instructions per layer for the first test image, with the runtime's own kernels.
-#[cfg(not(feature = "harness-only"))]
-fn report_first_image(model: &runtime::Model<'_>, image: &[u8]) {
-    use runtime::dense::dense;
-
-    let mut a = [0.0f32; 128];
-    let mut b = [0.0f32; 128];
-    let mut whole = 0;
-    let mut width = 0;
+/// Instructions per layer for the first test image, timed between the runner's own
+/// layer-completion callbacks.
+#[cfg(not(any(feature = "size-runtime", feature = "size-harness")))]
+fn report_layers<const N: usize>(runner: &mut runtime::Runner<'_, N>, image: &[u8]) {
+    let mut marks = [0u64; runtime::manifest::MAX_LAYERS + 1];
+    marks[0] = icount::ticks();
+    let _ = runner.forward_traced(image, |n| {
+        if let Some(mark) = marks.get_mut(n) {
+            *mark = icount::ticks();
+        }
+    });
+    let model = runner.model();
     for (n, layer) in (1..).zip(model.layers()) {
-        let out_len = layer.outputs();
-        let (_, instructions) = icount::measure(|| {
-            let out = &mut b[..out_len];
-            if n == 1 {
-                dense(image, layer.weights(), layer.bias(), out);
-            } else {
-                dense(&a[..width], layer.weights(), layer.bias(), out);
-            }
-            layer.activation().apply(out);
-        });
-        core::mem::swap(&mut a, &mut b);
-        width = out_len;
-        whole += instructions;
-        let macs = layer.weights().len() as u64;
+        let instructions = icount::instructions(marks[n] - marks[n - 1]);
+        let macs = layer.macs() as u64;
         println!(
-            "  layer {n} ({}x{}, {}): {instructions} instructions, {}.{:02} per multiply-accumulate",
+            "  layer {n} ({}x{}, {} {}): {instructions} instructions, {}.{:02} per multiply-accumulate",
             layer.inputs(),
-            out_len,
+            layer.outputs(),
+            layer.precision().name(),
             layer.activation().name(),
             instructions / macs,
             instructions * 100 / macs % 100
         );
     }
+    let whole = icount::instructions(marks[model.layers().len()] - marks[0]);
     println!("  first image, all layers: {whole} instructions");
-}
-
-/// The harness alone, for the footprint baseline: the blob is kept, the runtime is not.
-#[cfg(feature = "harness-only")]
-fn run() -> Result<Outcome, Failure> {
-    let blob = core::hint::black_box(&MODEL.0);
-    harness::run(784, &mut |_, image| {
-        let (class, _) = icount::measure(|| image[usize::from(blob[0]) % image.len()] % 10);
-        Ok(class)
-    })
 }

@@ -12,7 +12,6 @@ unsafe extern "C" {
 }
 
 /// Runs `f` and returns its result with the bytes of stack it used below the caller's frame.
-#[cfg_attr(feature = "harness-only", allow(dead_code))]
 pub fn measure<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let bottom = addr_of!(_stack_end) as usize;
     let sp = cortex_m::register::msp::read() as usize;

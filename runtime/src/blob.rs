@@ -42,7 +42,7 @@ impl Header {
             total_len: u32::from_le_bytes([head[8], head[9], head[10], head[11]]),
             manifest_len: u32::from_le_bytes([head[12], head[13], head[14], head[15]]),
         };
-        if header.version != layout::VERSION {
+        if !(layout::MIN_VERSION..=layout::VERSION).contains(&header.version) {
             return Err(FormatError::UnsupportedVersion {
                 found: header.version,
                 supported: layout::VERSION,
@@ -78,6 +78,8 @@ pub fn blob_len(prefix: &[u8]) -> Result<usize, FormatError> {
 /// A blob whose envelope checked out: magic, version, length, checksum, kind and flags.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Envelope<'a> {
+    /// Format version in the header.
+    pub version: u16,
     /// The manifest bytes.
     pub manifest: &'a [u8],
     /// Offset of the checksum, which is where the payload ends.
@@ -159,6 +161,7 @@ impl<'a> Envelope<'a> {
                     available: bytes.len(),
                 })?;
         Ok(Envelope {
+            version: header.version,
             manifest,
             payload_end,
         })

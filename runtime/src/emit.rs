@@ -10,27 +10,26 @@ use serde::Serialize;
 use crate::activation::Activation;
 use crate::blob::Header;
 use crate::checksum::crc32;
-use crate::error::{EmitError, TensorName};
+use crate::error::EmitError;
 use crate::layout::{self, Kind};
 use crate::manifest::{
-    DatasetManifest, ElementType, LayerDesc, LayerOp, MAX_LAYERS, ModelManifest, TensorRef,
+    DatasetManifest, ElementType, I8Dense, I8Output, LayerDesc, LayerOp, MAX_LAYERS, ModelManifest,
+    TensorRef,
 };
-use crate::tensor::check_finite;
+use crate::params::{I8Out, Params};
 use crate::{dataset, model};
 
-/// One dense layer to write: `weights` is `inputs × outputs`, row-major.
+/// One dense layer to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DenseSpec<'a> {
     /// Length of the layer's input.
     pub inputs: usize,
     /// Length of the layer's output.
     pub outputs: usize,
-    /// Function applied to the output.
+    /// Function applied to the output (for int8 hidden layers: the one the table holds).
     pub activation: Activation,
-    /// Weights, row `i` holding the weights from input `i`.
-    pub weights: &'a [f32],
-    /// Biases.
-    pub bias: &'a [f32],
+    /// Weights (`inputs × outputs`, row-major), bias and quantization.
+    pub params: Params<'a>,
 }
 
 /// A labelled image set to write.
@@ -53,6 +52,9 @@ pub struct DatasetSpec<'a> {
 enum Payload<'a> {
     F32(&'a [f32]),
     U8(&'a [u8]),
+    F16(&'a [u16]),
+    I8(&'a [i8]),
+    I32(&'a [i32]),
 }
 
 impl Payload<'_> {
@@ -60,6 +62,9 @@ impl Payload<'_> {
         match self {
             Payload::F32(_) => ElementType::F32,
             Payload::U8(_) => ElementType::U8,
+            Payload::F16(_) => ElementType::F16,
+            Payload::I8(_) => ElementType::I8,
+            Payload::I32(_) => ElementType::I32,
         }
     }
 
@@ -67,31 +72,105 @@ impl Payload<'_> {
         match self {
             Payload::F32(v) => v.len(),
             Payload::U8(v) => v.len(),
+            Payload::F16(v) => v.len(),
+            Payload::I8(v) => v.len(),
+            Payload::I32(v) => v.len(),
         }
     }
 
+    /// Writes the values little-endian to the start of `out`.
     fn write(&self, out: &mut [u8]) {
+        fn put<const B: usize, T: Copy>(
+            out: &mut [u8],
+            values: &[T],
+            bytes: impl Fn(T) -> [u8; B],
+        ) {
+            for (dst, &v) in out.chunks_exact_mut(B).zip(values) {
+                dst.copy_from_slice(&bytes(v));
+            }
+        }
         match self {
-            Payload::F32(values) => {
-                for (dst, v) in out.chunks_exact_mut(4).zip(values.iter()) {
-                    dst.copy_from_slice(&v.to_le_bytes());
-                }
-            }
-            Payload::U8(values) => {
-                for (dst, v) in out.iter_mut().zip(values.iter()) {
-                    *dst = *v;
-                }
-            }
+            Payload::F32(v) => put(out, v, f32::to_le_bytes),
+            Payload::U8(v) => put(out, v, |b: u8| [b]),
+            Payload::F16(v) => put(out, v, u16::to_le_bytes),
+            Payload::I8(v) => put(out, v, i8::to_le_bytes),
+            Payload::I32(v) => put(out, v, i32::to_le_bytes),
         }
     }
 }
 
-const MAX_TENSORS: usize = 2 * MAX_LAYERS;
+/// The tensors of a layer's parameters, in manifest order.
+fn payloads_of<'a>(params: &Params<'a>) -> Vec<Payload<'a>, 5> {
+    let mut out = Vec::new();
+    let list: &[Payload<'a>] = match params {
+        Params::F32 { weights, bias } => &[Payload::F32(weights), Payload::F32(bias)],
+        Params::F16 { weights, bias } => &[Payload::F16(weights), Payload::F32(bias)],
+        Params::I8(p) => match p.output {
+            I8Out::Table {
+                multipliers,
+                shifts,
+                table,
+                ..
+            } => &[
+                Payload::I8(p.weights),
+                Payload::I32(p.bias),
+                Payload::I32(multipliers),
+                Payload::U8(shifts),
+                Payload::U8(table),
+            ],
+            I8Out::Dequantize { scales } => &[
+                Payload::I8(p.weights),
+                Payload::I32(p.bias),
+                Payload::F32(scales),
+            ],
+        },
+    };
+    // At most five, the capacity.
+    let _ = out.extend_from_slice(list);
+    out
+}
+
+/// The manifest entry of a layer whose tensors lie at `refs` (in manifest order).
+fn describe(spec: &DenseSpec<'_>, refs: &mut impl Iterator<Item = TensorRef>) -> LayerDesc {
+    let missing = TensorRef {
+        element: ElementType::U8,
+        offset: 0,
+        len: 0,
+    };
+    let mut next = || refs.next().unwrap_or(missing);
+    let (weights, bias) = (next(), next());
+    let op = match spec.params {
+        Params::F32 { .. } | Params::F16 { .. } => LayerOp::Dense,
+        Params::I8(p) => LayerOp::DenseI8(I8Dense {
+            input: p.input,
+            output: match p.output {
+                I8Out::Table { zero_point, .. } => I8Output::Table {
+                    multipliers: next(),
+                    shifts: next(),
+                    zero_point,
+                    table: next(),
+                },
+                I8Out::Dequantize { .. } => I8Output::Dequantize { scales: next() },
+            },
+        }),
+    };
+    LayerDesc {
+        op,
+        inputs: spec.inputs as u32,
+        outputs: spec.outputs as u32,
+        activation: spec.activation,
+        weights,
+        bias,
+    }
+}
+
+const MAX_TENSORS: usize = 5 * MAX_LAYERS;
 
 /// Byte layout of a blob under construction.
 #[derive(Debug, Clone)]
 struct Plan<'a, M> {
     kind: Kind,
+    version: u16,
     manifest: M,
     manifest_len: usize,
     tensors: Vec<(TensorRef, Payload<'a>), MAX_TENSORS>,
@@ -105,6 +184,7 @@ impl<'a, M: Serialize> Plan<'a, M> {
     /// until the tensors start after the manifest; offsets only grow, so it settles fast.
     fn new(
         kind: Kind,
+        version: u16,
         payloads: &[Payload<'a>],
         make: impl Fn(&[TensorRef]) -> M,
     ) -> Result<Self, EmitError> {
@@ -144,6 +224,7 @@ impl<'a, M: Serialize> Plan<'a, M> {
                 to_u32(at + layout::CHECKSUM_LEN)?;
                 return Ok(Plan {
                     kind,
+                    version,
                     manifest,
                     manifest_len,
                     tensors,
@@ -171,7 +252,7 @@ impl<'a, M: Serialize> Plan<'a, M> {
         })?;
         out.fill(0);
         let header = Header {
-            version: layout::VERSION,
+            version: self.version,
             kind: self.kind as u8,
             flags: 0,
             total_len: to_u32(total)?,
@@ -227,26 +308,21 @@ impl<'a> ModelEncoder<'a> {
             return Err(EmitError::TooLarge);
         }
         let mut payloads: Vec<Payload<'a>, MAX_TENSORS> = Vec::new();
+        let mut version = layout::MIN_VERSION;
         for (n, spec) in (1..).zip(layers) {
-            check_finite(spec.weights, TensorName::Weights { layer: n })?;
-            check_finite(spec.bias, TensorName::Bias { layer: n })?;
-            // Capacity is twice MAX_LAYERS, checked above.
-            let _ = payloads.push(Payload::F32(spec.weights));
-            let _ = payloads.push(Payload::F32(spec.bias));
+            spec.params.check_values(n)?;
+            version = version.max(spec.params.version_needed());
+            // Capacity is five per layer, and the layer count was checked above.
+            let _ = payloads.extend_from_slice(&payloads_of(&spec.params));
         }
-        let plan = Plan::new(Kind::Model, &payloads, |refs| ModelManifest {
-            layers: layers
-                .iter()
-                .zip(refs.chunks_exact(2))
-                .map(|(spec, pair)| LayerDesc {
-                    op: LayerOp::Dense,
-                    inputs: spec.inputs as u32,
-                    outputs: spec.outputs as u32,
-                    activation: spec.activation,
-                    weights: pair[0],
-                    bias: pair[1],
-                })
-                .collect(),
+        let plan = Plan::new(Kind::Model, version, &payloads, |refs| {
+            let mut refs = refs.iter().copied();
+            ModelManifest {
+                layers: layers
+                    .iter()
+                    .map(|spec| describe(spec, &mut refs))
+                    .collect(),
+            }
         })?;
         model::check_manifest(&plan.manifest, plan.payload_start(), plan.payload_end)?;
         Ok(ModelEncoder { plan })
@@ -284,13 +360,15 @@ impl<'a> DatasetEncoder<'a> {
         let [count, rows, cols, classes] = dims.map(to_u32);
         let (count, rows, cols, classes) = (count?, rows?, cols?, classes?);
         let payloads = [Payload::U8(spec.images), Payload::U8(spec.labels)];
-        let plan = Plan::new(Kind::Dataset, &payloads, |refs| DatasetManifest {
-            count,
-            rows,
-            cols,
-            classes,
-            images: refs[0],
-            labels: refs[1],
+        let plan = Plan::new(Kind::Dataset, layout::MIN_VERSION, &payloads, |refs| {
+            DatasetManifest {
+                count,
+                rows,
+                cols,
+                classes,
+                images: refs[0],
+                labels: refs[1],
+            }
         })?;
         dataset::check_manifest(&plan.manifest, plan.payload_start(), plan.payload_end)?;
         dataset::check_labels(spec.labels, spec.classes)?;

@@ -19,6 +19,11 @@ pub enum TensorName {
         /// Layer number, counting from 1.
         layer: usize,
     },
+    /// The quantization tensors (multipliers, shifts, table or scales) of this layer.
+    Quantization {
+        /// Layer number, counting from 1.
+        layer: usize,
+    },
     /// A dataset's pixels.
     Images,
     /// A dataset's labels.
@@ -30,6 +35,7 @@ impl fmt::Display for TensorName {
         match self {
             TensorName::Weights { layer } => write!(f, "weights of layer {layer}"),
             TensorName::Bias { layer } => write!(f, "bias of layer {layer}"),
+            TensorName::Quantization { layer } => write!(f, "quantization of layer {layer}"),
             TensorName::Images => f.write_str("images"),
             TensorName::Labels => f.write_str("labels"),
         }
@@ -56,8 +62,24 @@ pub enum FormatError {
     UnsupportedVersion {
         /// Version in the header.
         found: u16,
-        /// Version this runtime reads.
+        /// Newest version this runtime reads.
         supported: u16,
+    },
+    /// A blob that uses features of a newer version than its header states.
+    VersionTooLow {
+        /// Version in the header.
+        version: u16,
+        /// Version its contents need.
+        needed: u16,
+    },
+    /// Quantization parameters a reader cannot use: a scale that is not finite and
+    /// positive, a multiplier or shift out of range, or a layer whose input quantization
+    /// differs from what the previous layer produces.
+    BadQuantization {
+        /// Layer number, counting from 1.
+        layer: usize,
+        /// What is wrong.
+        what: &'static str,
     },
     /// More bytes than the header's total length.
     TrailingBytes {
@@ -213,8 +235,16 @@ impl fmt::Display for FormatError {
             ),
             E::UnsupportedVersion { found, supported } => write!(
                 f,
-                "blob format version {found} is not supported (this runtime reads version {supported})"
+                "blob format version {found} is not supported (this runtime reads versions {} to {supported})",
+                crate::layout::MIN_VERSION
             ),
+            E::VersionTooLow { version, needed } => write!(
+                f,
+                "blob states format version {version} but uses features of version {needed}"
+            ),
+            E::BadQuantization { layer, what } => {
+                write!(f, "layer {layer} has invalid quantization: {what}")
+            }
             E::TrailingBytes { expected, found } => write!(
                 f,
                 "{found} bytes where the header says the blob is {expected} bytes long"
@@ -310,24 +340,46 @@ impl fmt::Display for FormatError {
 
 impl core::error::Error for FormatError {}
 
-/// A model wider than the scratch buffers chosen for it.
+/// A model this runner cannot run: wider than its scratch buffers, or of a precision whose
+/// kernels this build of the runtime leaves out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CapacityError {
-    /// Layer number, counting from 1.
-    pub layer: usize,
-    /// Outputs of that layer.
-    pub width: usize,
-    /// Scratch capacity in elements.
-    pub capacity: usize,
+#[non_exhaustive]
+pub enum CapacityError {
+    /// A layer with more outputs than the scratch capacity.
+    TooWide {
+        /// Layer number, counting from 1.
+        layer: usize,
+        /// Outputs of that layer.
+        width: usize,
+        /// Scratch capacity in elements.
+        capacity: usize,
+    },
+    /// A layer whose precision's kernels were compiled out (cargo features `f16`, `int8`).
+    KernelDisabled {
+        /// Layer number, counting from 1.
+        layer: usize,
+        /// The layer's precision.
+        precision: crate::params::Precision,
+    },
 }
 
 impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "layer {} has {} outputs but the scratch capacity is {}",
-            self.layer, self.width, self.capacity
-        )
+        match self {
+            CapacityError::TooWide {
+                layer,
+                width,
+                capacity,
+            } => write!(
+                f,
+                "layer {layer} has {width} outputs but the scratch capacity is {capacity}"
+            ),
+            CapacityError::KernelDisabled { layer, precision } => write!(
+                f,
+                "layer {layer} is {0}, but this runtime was built without its `{0}` feature",
+                precision.name()
+            ),
+        }
     }
 }
 

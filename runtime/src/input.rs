@@ -21,19 +21,38 @@ mod sealed {
 
 /// An input element: `f32` as it is, or a `u8` pixel normalised to `p / 255.0`.
 pub trait Input: Copy + sealed::Sealed {
+    /// Whether the input is a `u8` pixel, which int8 models with pixel quantization take as
+    /// it is.
+    const IS_PIXEL: bool;
+
     /// The value the network sees.
     fn to_f32(self) -> f32;
+
+    /// The pixel itself (`u8` inputs only; `f32` inputs give 0 and are never asked).
+    fn pixel(self) -> u8;
 }
 
 impl Input for f32 {
+    const IS_PIXEL: bool = false;
+
     fn to_f32(self) -> f32 {
         self
+    }
+
+    fn pixel(self) -> u8 {
+        0
     }
 }
 
 impl Input for u8 {
+    const IS_PIXEL: bool = true;
+
     fn to_f32(self) -> f32 {
         PIXEL_TO_F32[usize::from(self)]
+    }
+
+    fn pixel(self) -> u8 {
+        self
     }
 }
 

@@ -7,8 +7,11 @@ use core::ops::Range;
 
 /// The four bytes every blob starts with.
 pub const MAGIC: [u8; 4] = *b"TNNB";
-/// The format version this runtime reads and writes.
-pub const VERSION: u16 = 1;
+/// The newest format version this runtime reads; it reads every version from
+/// [`MIN_VERSION`] up. Writers stamp the lowest version that has every feature a blob uses.
+pub const VERSION: u16 = 2;
+/// The oldest format version this runtime reads.
+pub const MIN_VERSION: u16 = 1;
 
 /// `MAGIC`.
 pub const FIELD_MAGIC: Range<usize> = 0..4;

@@ -26,16 +26,15 @@
 //! # Example: the book's toy network (section 3.4)
 //!
 //! ```
-//! use runtime::{Activation, Aligned, DenseSpec, Model, ModelEncoder, Runner};
+//! use runtime::{Activation, Aligned, DenseSpec, Model, ModelEncoder, Params, Runner};
 //!
-//! let sigmoid = Activation::Sigmoid;
+//! let dense = |inputs, outputs, activation, weights, bias| DenseSpec {
+//!     inputs, outputs, activation, params: Params::F32 { weights, bias },
+//! };
 //! let layers = [
-//!     DenseSpec { inputs: 2, outputs: 3, activation: sigmoid,
-//!                 weights: &[0.1, 0.3, 0.5, 0.2, 0.4, 0.6], bias: &[0.1, 0.2, 0.3] },
-//!     DenseSpec { inputs: 3, outputs: 2, activation: sigmoid,
-//!                 weights: &[0.1, 0.4, 0.2, 0.5, 0.3, 0.6], bias: &[0.1, 0.2] },
-//!     DenseSpec { inputs: 2, outputs: 2, activation: Activation::Identity,
-//!                 weights: &[0.1, 0.3, 0.2, 0.4], bias: &[0.1, 0.2] },
+//!     dense(2, 3, Activation::Sigmoid, &[0.1, 0.3, 0.5, 0.2, 0.4, 0.6], &[0.1, 0.2, 0.3]),
+//!     dense(3, 2, Activation::Sigmoid, &[0.1, 0.4, 0.2, 0.5, 0.3, 0.6], &[0.1, 0.2]),
+//!     dense(2, 2, Activation::Identity, &[0.1, 0.3, 0.2, 0.4], &[0.1, 0.2]),
 //! ];
 //! let mut buf = Aligned([0u8; 256]);
 //! let len = ModelEncoder::new(&layers)?.emit(&mut buf.0)?;
@@ -58,12 +57,16 @@ pub mod blob;
 pub mod checksum;
 mod dataset;
 pub mod dense;
+pub mod dense_i8;
 pub mod emit;
 mod error;
+pub mod half;
 mod input;
 pub mod layout;
 pub mod manifest;
 mod model;
+mod params;
+pub mod quant;
 mod runner;
 pub mod softmax;
 mod tensor;
@@ -75,5 +78,7 @@ pub use emit::{DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
 pub use error::{CapacityError, EmitError, FormatError, ShapeError, TensorName};
 pub use input::Input;
 pub use layout::Kind;
+pub use manifest::Quant;
 pub use model::{Layer, Model};
+pub use params::{I8Out, I8Params, Params, Precision};
 pub use runner::Runner;

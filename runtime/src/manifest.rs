@@ -18,14 +18,21 @@ pub enum ElementType {
     F32,
     /// Unsigned byte.
     U8,
+    /// IEEE 754 binary16, little-endian (format version 2).
+    F16,
+    /// Signed byte, two's complement (format version 2).
+    I8,
+    /// Signed 32-bit integer, little-endian (format version 2).
+    I32,
 }
 
 impl ElementType {
     /// Bytes per element.
     pub const fn size(self) -> usize {
         match self {
-            ElementType::F32 => 4,
-            ElementType::U8 => 1,
+            ElementType::F32 | ElementType::I32 => 4,
+            ElementType::F16 => 2,
+            ElementType::U8 | ElementType::I8 => 1,
         }
     }
 
@@ -34,8 +41,53 @@ impl ElementType {
         match self {
             ElementType::F32 => "f32",
             ElementType::U8 => "u8",
+            ElementType::F16 => "f16",
+            ElementType::I8 => "i8",
+            ElementType::I32 => "i32",
         }
     }
+}
+
+/// Affine quantization of a tensor of `u8` values: `real = scale × (q − zero_point)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quant {
+    /// Step between adjacent values; finite and positive.
+    pub scale: f32,
+    /// The `u8` value that stands for real 0.
+    pub zero_point: u8,
+}
+
+/// How an int8 layer turns its `i32` accumulators into its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum I8Output {
+    /// Hidden layer: each accumulator is requantized to a `u8` index
+    /// `clamp(zero_point + round(acc × multiplier / 2^shift), 0, 255)` into a 256-entry
+    /// table that holds the activation's quantized output.
+    Table {
+        /// `outputs` fixed-point multipliers, `I32`, each in `[2^30, 2^31)`.
+        multipliers: TensorRef,
+        /// `outputs` shifts, `U8`, each in `[1, 62]`.
+        shifts: TensorRef,
+        /// Zero point of the table's index domain.
+        zero_point: u8,
+        /// 256 `U8` entries: quantized activation output for each index.
+        table: TensorRef,
+    },
+    /// Output layer: each accumulator becomes `acc as f32 × scale[o]`, then the layer's
+    /// activation runs in f32.
+    Dequantize {
+        /// `outputs` scales, `F32`, finite and positive.
+        scales: TensorRef,
+    },
+}
+
+/// Quantization of an int8 dense layer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct I8Dense {
+    /// Quantization of the layer's `u8` input.
+    pub input: Quant,
+    /// How accumulators become outputs.
+    pub output: I8Output,
 }
 
 /// Where a tensor's payload lies in the blob.
@@ -50,10 +102,14 @@ pub struct TensorRef {
 }
 
 /// The operation a layer performs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum LayerOp {
-    /// `y = activation(x · W + b)` with `W` of shape `(inputs, outputs)` in row-major order.
+    /// `y = activation(x · W + b)` with `W` of shape `(inputs, outputs)` in row-major order,
+    /// `F32` or (format version 2) `F16` weights, `F32` bias; computed in f32.
     Dense,
+    /// The same product in integers (format version 2): `I8` weights, `I32` bias,
+    /// `acc[o] = bias[o] + Σ_i q_x[i] × W[i][o]` with `q_x` the `u8` input.
+    DenseI8(I8Dense),
 }
 
 /// One layer as the manifest records it.
@@ -69,7 +125,7 @@ pub struct LayerDesc {
     pub activation: Activation,
     /// `inputs × outputs` weights, row `i` holding the weights from input `i`.
     pub weights: TensorRef,
-    /// `outputs` biases.
+    /// `outputs` biases (`I32` for int8 layers, with the input zero point folded in).
     pub bias: TensorRef,
 }
 

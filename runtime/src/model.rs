@@ -1,4 +1,6 @@
-//! The validated model view: layers whose weights are read in place from the blob.
+//! The validated model view: layers whose parameters are read in place from the blob.
+
+use core::ops::Range;
 
 use heapless::Vec;
 
@@ -6,8 +8,9 @@ use crate::activation::Activation;
 use crate::blob::Envelope;
 use crate::error::{FormatError, TensorName};
 use crate::layout::Kind;
-use crate::manifest::{ElementType, LayerOp, MAX_LAYERS, ModelManifest};
-use crate::tensor::{TensorCursor, check_finite, view_f32};
+use crate::manifest::{ElementType, I8Output, LayerDesc, LayerOp, MAX_LAYERS, ModelManifest};
+use crate::params::{I8Out, I8Params, Params, Precision};
+use crate::tensor::{TensorCursor, view};
 
 /// One dense layer of a validated model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,8 +18,7 @@ pub struct Layer<'a> {
     inputs: usize,
     outputs: usize,
     activation: Activation,
-    weights: &'a [f32],
-    bias: &'a [f32],
+    params: Params<'a>,
 }
 
 impl<'a> Layer<'a> {
@@ -30,24 +32,29 @@ impl<'a> Layer<'a> {
         self.outputs
     }
 
-    /// Function applied to the output.
+    /// Function applied to the output (for int8 hidden layers, the one its table holds).
     pub fn activation(&self) -> Activation {
         self.activation
     }
 
-    /// `inputs × outputs` weights, row-major (row `i` holds the weights from input `i`).
-    pub fn weights(&self) -> &'a [f32] {
-        self.weights
+    /// Weights, bias and quantization, viewed in the blob.
+    pub fn params(&self) -> Params<'a> {
+        self.params
     }
 
-    /// `outputs` biases.
-    pub fn bias(&self) -> &'a [f32] {
-        self.bias
+    /// Storage precision.
+    pub fn precision(&self) -> Precision {
+        self.params.precision()
     }
 
     /// Number of weights and biases.
     pub fn parameter_count(&self) -> usize {
-        self.weights.len() + self.bias.len()
+        self.params.weight_count() + self.params.bias_count()
+    }
+
+    /// Multiply-accumulates per input: `inputs × outputs`.
+    pub fn macs(&self) -> usize {
+        self.params.weight_count()
     }
 }
 
@@ -59,6 +66,7 @@ impl<'a> Layer<'a> {
 pub struct Model<'a> {
     layers: Vec<Layer<'a>, MAX_LAYERS>,
     blob_len: usize,
+    version: u16,
 }
 
 impl<'a> Model<'a> {
@@ -67,27 +75,36 @@ impl<'a> Model<'a> {
     /// # Errors
     /// Any [`FormatError`]: bad magic, version, length or checksum, wrong kind, an
     /// undecodable manifest, layers that do not chain, tensors out of bounds or
-    /// misaligned, non-finite weights, or a base address not aligned to 4 bytes.
+    /// misaligned, non-finite weights, invalid quantization, or a base address not aligned
+    /// to 4 bytes.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, FormatError> {
         let envelope = Envelope::open(bytes, Kind::Model)?;
         let manifest: ModelManifest = envelope.decode()?;
         let ranges = check_manifest(&manifest, envelope.payload_start(), envelope.payload_end)?;
         let mut layers = Vec::new();
-        for (n, (desc, (weights, bias))) in (1..).zip(manifest.layers.iter().zip(ranges)) {
-            let weights = view(bytes, weights, TensorName::Weights { layer: n })?;
-            let bias = view(bytes, bias, TensorName::Bias { layer: n })?;
-            // Capacity matches the manifest's, which bounded the ranges.
+        let mut needed = 1;
+        for (n, (desc, ranges)) in (1..).zip(manifest.layers.iter().zip(&ranges)) {
+            let params = params_view(bytes, desc, ranges, n)?;
+            params.check_values(n)?;
+            needed = needed.max(params.version_needed());
+            // Capacity matches the manifest's.
             let _ = layers.push(Layer {
                 inputs: desc.inputs as usize,
                 outputs: desc.outputs as usize,
                 activation: desc.activation,
-                weights,
-                bias,
+                params,
+            });
+        }
+        if envelope.version < needed {
+            return Err(FormatError::VersionTooLow {
+                version: envelope.version,
+                needed,
             });
         }
         Ok(Model {
             layers,
             blob_len: bytes.len(),
+            version: envelope.version,
         })
     }
 
@@ -118,20 +135,32 @@ impl<'a> Model<'a> {
 
     /// Multiply-accumulates per input: the sum of `inputs × outputs` over layers.
     pub fn macs(&self) -> usize {
-        self.layers.iter().map(|l| l.weights.len()).sum()
+        self.layers.iter().map(Layer::macs).sum()
+    }
+
+    /// Storage precision of the first layer (a converter writes one precision per model).
+    pub fn precision(&self) -> Precision {
+        self.layers.first().map_or(Precision::F32, Layer::precision)
     }
 
     /// Size of the blob in bytes.
     pub fn blob_len(&self) -> usize {
         self.blob_len
     }
+
+    /// Format version in the blob's header.
+    pub fn version(&self) -> u16 {
+        self.version
+    }
 }
 
-/// Byte ranges of one layer's weights and bias.
-type LayerRanges = (core::ops::Range<usize>, core::ops::Range<usize>);
+/// Byte ranges of one layer's tensors, in manifest order.
+pub(crate) type LayerRanges = Vec<Range<usize>, 5>;
 
 /// Checks a model manifest against the payload `payload_start..payload_end`: layers
-/// present, chained, with softmax only last, and tensors in bounds, aligned and in order.
+/// present and chained, softmax only last, int8 layers all-or-none with a table on every
+/// hidden layer and dequantization on the last, and tensors of the right types and lengths,
+/// in bounds, aligned and in order.
 pub(crate) fn check_manifest(
     manifest: &ModelManifest,
     payload_start: usize,
@@ -142,12 +171,15 @@ pub(crate) fn check_manifest(
         .len()
         .checked_sub(1)
         .ok_or(FormatError::NoLayers)?;
+    let int8 = matches!(
+        manifest.layers.first().map(|l| l.op),
+        Some(LayerOp::DenseI8(_))
+    );
     let mut cursor = TensorCursor::new(payload_start, payload_end);
-    let mut ranges = Vec::new();
+    let mut all = Vec::new();
     let mut previous_outputs = None;
     for (i, desc) in manifest.layers.iter().enumerate() {
         let layer = i + 1;
-        let LayerOp::Dense = desc.op;
         let (inputs, outputs) = (desc.inputs as usize, desc.outputs as usize);
         if inputs == 0 || outputs == 0 {
             return Err(FormatError::EmptyLayer { layer });
@@ -170,32 +202,102 @@ pub(crate) fn check_manifest(
             _ => {}
         }
         let count = inputs.checked_mul(outputs).ok_or(FormatError::TooLarge)?;
-        let weights = cursor.take(
-            &desc.weights,
-            TensorName::Weights { layer },
-            ElementType::F32,
-            count,
-        )?;
-        let bias = cursor.take(
-            &desc.bias,
-            TensorName::Bias { layer },
-            ElementType::F32,
-            outputs,
-        )?;
+        let weights_name = TensorName::Weights { layer };
+        let bias_name = TensorName::Bias { layer };
+        let bad = |what| FormatError::BadQuantization { layer, what };
+        let mut ranges = LayerRanges::new();
+        let mut take = |t, name, element, len| -> Result<(), FormatError> {
+            let range = cursor.take(t, name, element, len)?;
+            // At most five tensors per layer, by construction below.
+            let _ = ranges.push(range);
+            Ok(())
+        };
+        match desc.op {
+            LayerOp::Dense => {
+                if int8 {
+                    return Err(bad("int8 and float layers are mixed"));
+                }
+                let element = match desc.weights.element {
+                    ElementType::F16 => ElementType::F16,
+                    _ => ElementType::F32,
+                };
+                take(&desc.weights, weights_name, element, count)?;
+                take(&desc.bias, bias_name, ElementType::F32, outputs)?;
+            }
+            LayerOp::DenseI8(q) => {
+                if !int8 {
+                    return Err(bad("int8 and float layers are mixed"));
+                }
+                take(&desc.weights, weights_name, ElementType::I8, count)?;
+                take(&desc.bias, bias_name, ElementType::I32, outputs)?;
+                match q.output {
+                    I8Output::Table {
+                        multipliers,
+                        shifts,
+                        table,
+                        ..
+                    } => {
+                        if i == last {
+                            return Err(bad("the output layer must dequantize, not use a table"));
+                        }
+                        let name = TensorName::Quantization { layer };
+                        take(&multipliers, name, ElementType::I32, outputs)?;
+                        take(&shifts, name, ElementType::U8, outputs)?;
+                        take(&table, name, ElementType::U8, 256)?;
+                    }
+                    I8Output::Dequantize { scales } => {
+                        if i != last {
+                            return Err(bad("a hidden layer must use a table, not dequantize"));
+                        }
+                        let name = TensorName::Quantization { layer };
+                        take(&scales, name, ElementType::F32, outputs)?;
+                    }
+                }
+            }
+        }
         // Capacity matches the manifest's.
-        let _ = ranges.push((weights, bias));
+        let _ = all.push(ranges);
     }
-    Ok(ranges)
+    Ok(all)
 }
 
-/// Views a checked range as finite f32 values.
-fn view(
-    bytes: &[u8],
-    range: core::ops::Range<usize>,
-    name: TensorName,
-) -> Result<&[f32], FormatError> {
-    let raw = bytes.get(range).ok_or(FormatError::TooLarge)?;
-    let values = view_f32(raw, name)?;
-    check_finite(values, name)?;
-    Ok(values)
+/// Views a layer's checked tensor ranges as its parameters.
+fn params_view<'a>(
+    bytes: &'a [u8],
+    desc: &LayerDesc,
+    ranges: &LayerRanges,
+    layer: usize,
+) -> Result<Params<'a>, FormatError> {
+    let at = |i: usize| ranges.get(i).cloned().unwrap_or(0..0);
+    let weights = TensorName::Weights { layer };
+    let bias = TensorName::Bias { layer };
+    let quantization = TensorName::Quantization { layer };
+    Ok(match desc.op {
+        LayerOp::Dense if desc.weights.element == ElementType::F16 => Params::F16 {
+            weights: view(bytes, at(0), weights)?,
+            bias: view(bytes, at(1), bias)?,
+        },
+        LayerOp::Dense => Params::F32 {
+            weights: view(bytes, at(0), weights)?,
+            bias: view(bytes, at(1), bias)?,
+        },
+        LayerOp::DenseI8(q) => Params::I8(I8Params {
+            weights: view(bytes, at(0), weights)?,
+            bias: view(bytes, at(1), bias)?,
+            input: q.input,
+            output: match q.output {
+                I8Output::Table { zero_point, .. } => I8Out::Table {
+                    multipliers: view(bytes, at(2), quantization)?,
+                    shifts: view(bytes, at(3), quantization)?,
+                    zero_point,
+                    table: view::<u8>(bytes, at(4), quantization)?
+                        .try_into()
+                        .map_err(|_| FormatError::TooLarge)?,
+                },
+                I8Output::Dequantize { .. } => I8Out::Dequantize {
+                    scales: view(bytes, at(2), quantization)?,
+                },
+            },
+        }),
+    })
 }

@@ -1,9 +1,16 @@
 //! The forward pass: a model bound to scratch buffers of fixed capacity.
 
 use crate::dense::dense;
+#[cfg(feature = "int8")]
+use crate::dense_i8::dense_i8;
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
-use crate::model::Model;
+use crate::model::{Layer, Model};
+#[cfg(feature = "int8")]
+use crate::params::I8Out;
+use crate::params::{Params, Precision};
+#[cfg(feature = "int8")]
+use crate::quant::{PIXELS, requantize};
 use crate::softmax::argmax;
 
 /// Runs a model with two scratch buffers of `N` values each, held inline (no heap).
@@ -30,15 +37,26 @@ impl<'m, const N: usize> Runner<'m, N> {
     /// Binds `model` to scratch buffers of capacity `N`.
     ///
     /// # Errors
-    /// [`CapacityError`] naming the first layer wider than `N`.
+    /// [`CapacityError`] naming the first layer wider than `N`, or one whose precision's
+    /// kernels this build leaves out.
     pub fn new(model: &'m Model<'m>) -> Result<Self, CapacityError> {
-        let too_wide = (1..).zip(model.layers()).find(|(_, l)| l.outputs() > N);
-        if let Some((layer, l)) = too_wide {
-            return Err(CapacityError {
-                layer,
-                width: l.outputs(),
-                capacity: N,
-            });
+        for (layer, l) in (1..).zip(model.layers()) {
+            if l.outputs() > N {
+                return Err(CapacityError::TooWide {
+                    layer,
+                    width: l.outputs(),
+                    capacity: N,
+                });
+            }
+            let precision = l.precision();
+            let built = match precision {
+                Precision::F32 => true,
+                Precision::F16 => cfg!(feature = "f16"),
+                Precision::Int8 => cfg!(feature = "int8"),
+            };
+            if !built {
+                return Err(CapacityError::KernelDisabled { layer, precision });
+            }
         }
         Ok(Runner {
             model,
@@ -64,7 +82,27 @@ impl<'m, const N: usize> Runner<'m, N> {
                 found: input.len(),
             });
         }
-        Ok(self.run(input))
+        Ok(self.run(input, &mut |_| {}))
+    }
+
+    /// Like [`Runner::forward`], calling `after_layer(n)` as each layer `n` (counting from 1)
+    /// finishes: for per-layer timing on a target.
+    ///
+    /// # Errors
+    /// As [`Runner::forward`].
+    pub fn forward_traced<T: Input>(
+        &mut self,
+        input: &[T],
+        mut after_layer: impl FnMut(usize),
+    ) -> Result<&[f32], ShapeError> {
+        let expected = self.model.input_len();
+        if input.len() != expected {
+            return Err(ShapeError::Input {
+                expected,
+                found: input.len(),
+            });
+        }
+        Ok(self.run(input, &mut after_layer))
     }
 
     /// Runs one input and returns the index of the largest output: the predicted class.
@@ -92,7 +130,7 @@ impl<'m, const N: usize> Runner<'m, N> {
             .chunks_exact(in_len)
             .zip(outputs.chunks_exact_mut(out_len))
         {
-            for (o, v) in output.iter_mut().zip(self.run(input)) {
+            for (o, v) in output.iter_mut().zip(self.run(input, &mut |_| {})) {
                 *o = *v;
             }
         }
@@ -112,30 +150,121 @@ impl<'m, const N: usize> Runner<'m, N> {
         let count = batch_count(inputs.len(), in_len)?;
         check_output(classes.len(), count)?;
         for (input, class) in inputs.chunks_exact(in_len).zip(classes.iter_mut()) {
-            *class = argmax(self.run(input)).unwrap_or(0);
+            *class = argmax(self.run(input, &mut |_| {})).unwrap_or(0);
         }
         Ok(())
     }
 
     /// The layer loop; `input` has the model's input length and every layer fits `N`.
-    fn run<T: Input>(&mut self, input: &[T]) -> &[f32] {
+    // The callback is `dyn` and inlining is refused so that the layer loop exists once per
+    // input type, however many entry points call it (code size on microcontrollers).
+    #[inline(never)]
+    fn run<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
+        match self.model.precision() {
+            #[cfg(feature = "int8")]
+            Precision::Int8 => self.run_int8(input, after_layer),
+            _ => self.run_float(input, after_layer),
+        }
+    }
+
+    /// Float layers: f32 activations ping-pong between the two buffers.
+    fn run_float<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
         let layers = self.model.layers();
         let Some((first, rest)) = layers.split_first() else {
             return &[];
         };
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
-        let out = prefix_mut(cur, first.outputs());
-        dense(input, first.weights(), first.bias(), out);
-        first.activation().apply(out);
+        float_layer(first, input, prefix_mut(cur, first.outputs()));
+        after_layer(1);
         let mut width = first.outputs();
-        for layer in rest {
-            let out = prefix_mut(next, layer.outputs());
-            dense(prefix(cur, width), layer.weights(), layer.bias(), out);
-            layer.activation().apply(out);
+        for (n, layer) in (2..).zip(rest) {
+            float_layer(layer, prefix(cur, width), prefix_mut(next, layer.outputs()));
+            after_layer(n);
             width = layer.outputs();
             core::mem::swap(&mut cur, &mut next);
         }
         prefix(cur, width)
+    }
+
+    #[cfg(feature = "int8")]
+    /// Int8 layers: `u8` activations and `i32` accumulators in the same buffers, viewed
+    /// as bytes and integers; the last layer dequantizes to f32.
+    fn run_int8<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
+        let (mut cur, mut next) = (&mut self.front, &mut self.back);
+        let mut width = 0;
+        for (i, layer) in self.model.layers().iter().enumerate() {
+            let Params::I8(p) = layer.params() else {
+                return &[];
+            };
+            let outputs = layer.outputs();
+            let acc = as_i32(prefix_mut(next, outputs));
+            if i > 0 {
+                let x = as_bytes(cur).get(..width).unwrap_or(&[]);
+                dense_i8(x, |q| q, p.weights, p.bias, acc);
+            } else if T::IS_PIXEL && p.input == PIXELS {
+                dense_i8(input, Input::pixel, p.weights, p.bias, acc);
+            } else {
+                let quantize = |x: T| p.input.quantize(x.to_f32());
+                dense_i8(input, quantize, p.weights, p.bias, acc);
+            }
+            match p.output {
+                I8Out::Table {
+                    multipliers,
+                    shifts,
+                    zero_point,
+                    table,
+                } => {
+                    let bytes = as_bytes_mut(next);
+                    narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+                }
+                I8Out::Dequantize { scales } => {
+                    let out = prefix_mut(next, outputs);
+                    for (x, s) in out.iter_mut().zip(scales) {
+                        // The buffer holds the accumulator's bits.
+                        *x = x.to_bits() as i32 as f32 * s;
+                    }
+                    layer.activation().apply(out);
+                }
+            }
+            after_layer(i + 1);
+            width = outputs;
+            core::mem::swap(&mut cur, &mut next);
+        }
+        prefix(cur, width)
+    }
+}
+
+/// Runs one float layer: dense product in its weight precision, then its activation.
+fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32]) {
+    match layer.params() {
+        Params::F32 { weights, bias } => dense(input, weights, bias, out),
+        #[cfg(feature = "f16")]
+        Params::F16 { weights, bias } => dense(input, weights, bias, out),
+        _ => return,
+    }
+    layer.activation().apply(out);
+}
+
+#[cfg(feature = "int8")]
+/// Replaces the `outputs` accumulators at the start of `bytes` (4 bytes each) by their
+/// table outputs (1 byte each), in place: byte `o` is written after accumulator `o`, which
+/// is the last to use it, has been read.
+fn narrow_through_table(
+    bytes: &mut [u8],
+    outputs: usize,
+    multipliers: &[i32],
+    shifts: &[u8],
+    zero_point: u8,
+    table: &[u8; 256],
+) {
+    for (o, (&m, &s)) in multipliers.iter().zip(shifts).enumerate().take(outputs) {
+        let Some(&[a, b, c, d]) = bytes.get(4 * o..4 * o + 4) else {
+            return;
+        };
+        let index = requantize(i32::from_ne_bytes([a, b, c, d]), m, s, zero_point);
+        if let Some(byte) = bytes.get_mut(o) {
+            *byte = table[usize::from(index)];
+        }
     }
 }
 
@@ -156,6 +285,23 @@ fn check_output(found: usize, expected: usize) -> Result<(), ShapeError> {
     } else {
         Err(ShapeError::Output { expected, found })
     }
+}
+
+// f32 buffers viewed as the integers of int8 layers; f32 → i32 or u8 always fits, so the
+// fallbacks are never taken.
+#[cfg(feature = "int8")]
+fn as_i32(buf: &mut [f32]) -> &mut [i32] {
+    bytemuck::try_cast_slice_mut(buf).unwrap_or(&mut [])
+}
+
+#[cfg(feature = "int8")]
+fn as_bytes(buf: &[f32]) -> &[u8] {
+    bytemuck::try_cast_slice(buf).unwrap_or(&[])
+}
+
+#[cfg(feature = "int8")]
+fn as_bytes_mut(buf: &mut [f32]) -> &mut [u8] {
+    bytemuck::try_cast_slice_mut(buf).unwrap_or(&mut [])
 }
 
 // `Runner::new` guarantees every width fits `N`; the fallbacks are never taken.

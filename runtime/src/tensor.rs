@@ -69,11 +69,16 @@ impl TensorCursor {
     }
 }
 
-/// Views checked tensor bytes as f32 values, in place.
-pub(crate) fn view_f32(bytes: &[u8], name: TensorName) -> Result<&[f32], FormatError> {
-    bytemuck::try_cast_slice(bytes).map_err(|_| FormatError::Misaligned {
+/// Views the checked byte range of a tensor as elements of `T`, in place.
+pub(crate) fn view<T: bytemuck::AnyBitPattern>(
+    bytes: &[u8],
+    range: Range<usize>,
+    name: TensorName,
+) -> Result<&[T], FormatError> {
+    let raw = bytes.get(range).ok_or(FormatError::TooLarge)?;
+    bytemuck::try_cast_slice(raw).map_err(|_| FormatError::Misaligned {
         tensor: name,
-        align: core::mem::align_of::<f32>(),
+        align: core::mem::align_of::<T>(),
     })
 }
 

@@ -110,7 +110,7 @@ fn a_model_wider_than_the_scratch_is_refused_with_both_numbers() {
     let err = Runner::<HOST_CAPACITY>::new(&model).unwrap_err();
     assert_eq!(
         err,
-        CapacityError {
+        CapacityError::TooWide {
             layer: 2,
             width: wide,
             capacity: HOST_CAPACITY

@@ -5,7 +5,7 @@ use runtime::checksum::{Crc32Stream, crc32};
 use runtime::layout::CHECKSUM_LEN;
 use runtime::{
     Activation, CapacityError, Dataset, DatasetEncoder, DatasetLayout, DatasetSpec, DenseSpec,
-    EmitError, FormatError, Kind, Model, ModelEncoder, Runner, ShapeError, TensorName,
+    EmitError, FormatError, Kind, Model, ModelEncoder, Params, Runner, ShapeError, TensorName,
 };
 
 const W1: [f32; 6] = [0.1, 0.3, 0.5, 0.2, 0.4, 0.6];
@@ -16,13 +16,13 @@ const W3: [f32; 4] = [0.1, 0.3, 0.2, 0.4];
 const B3: [f32; 2] = [0.1, 0.2];
 
 fn toy_layers() -> [DenseSpec<'static>; 3] {
-    let dense = |inputs, outputs, activation, weights, bias| DenseSpec {
-        inputs,
-        outputs,
-        activation,
-        weights,
-        bias,
-    };
+    let dense =
+        |inputs, outputs, activation, weights: &'static [f32], bias: &'static [f32]| DenseSpec {
+            inputs,
+            outputs,
+            activation,
+            params: Params::F32 { weights, bias },
+        };
     [
         dense(2, 3, Activation::Sigmoid, &W1, &B1),
         dense(3, 2, Activation::Sigmoid, &W2, &B2),
@@ -68,8 +68,7 @@ fn round_trip_keeps_every_weight_and_activation() {
         assert_eq!(layer.inputs(), spec.inputs);
         assert_eq!(layer.outputs(), spec.outputs);
         assert_eq!(layer.activation(), spec.activation);
-        assert_eq!(layer.weights(), spec.weights);
-        assert_eq!(layer.bias(), spec.bias);
+        assert_eq!(layer.params(), spec.params);
     }
     assert_eq!(model.parameter_count(), 6 + 3 + 6 + 2 + 4 + 2);
     assert_eq!(model.blob_len(), buf.bytes().len());
@@ -81,8 +80,7 @@ fn round_trip_keeps_every_weight_and_activation() {
             inputs: l.inputs(),
             outputs: l.outputs(),
             activation: l.activation(),
-            weights: l.weights(),
-            bias: l.bias(),
+            params: l.params(),
         })
         .collect();
     assert_eq!(encode(&again), buf.bytes());
@@ -95,8 +93,11 @@ fn weights_are_viewed_in_place_not_copied() {
     let model = Model::from_bytes(bytes).unwrap();
     let range = bytes.as_ptr_range();
     for layer in model.layers() {
-        assert!(range.contains(&layer.weights().as_ptr().cast()));
-        assert!(range.contains(&layer.bias().as_ptr().cast()));
+        let Params::F32 { weights, bias } = layer.params() else {
+            panic!("f32 layer expected");
+        };
+        assert!(range.contains(&weights.as_ptr().cast()));
+        assert!(range.contains(&bias.as_ptr().cast()));
     }
 }
 
@@ -165,7 +166,7 @@ fn header_fields_are_checked() {
         parse(&version),
         Err(FormatError::UnsupportedVersion {
             found: 9,
-            supported: 1
+            supported: 2
         })
     );
     let mut kind = blob.clone();
@@ -250,7 +251,10 @@ fn non_finite_weights_are_rejected_on_both_sides() {
 
     let mut layers = toy_layers();
     let bad = [0.1, f32::INFINITY];
-    layers[2].bias = &bad;
+    layers[2].params = Params::F32 {
+        weights: &W3,
+        bias: &bad,
+    };
     assert_eq!(
         ModelEncoder::new(&layers).unwrap_err(),
         EmitError::Invalid(FormatError::NonFinite {
@@ -264,7 +268,10 @@ fn non_finite_weights_are_rejected_on_both_sides() {
 fn encoder_refuses_layers_that_do_not_chain() {
     let mut layers = toy_layers();
     layers[1].inputs = 4;
-    layers[1].weights = &[0.0; 8];
+    layers[1].params = Params::F32 {
+        weights: &[0.0; 8],
+        bias: &B2,
+    };
     assert_eq!(
         ModelEncoder::new(&layers).unwrap_err(),
         EmitError::Invalid(FormatError::LayerChain {
@@ -274,7 +281,10 @@ fn encoder_refuses_layers_that_do_not_chain() {
         })
     );
     let mut short = toy_layers();
-    short[0].weights = &W1[..5];
+    short[0].params = Params::F32 {
+        weights: &W1[..5],
+        bias: &B1,
+    };
     assert!(matches!(
         ModelEncoder::new(&short),
         Err(EmitError::Invalid(FormatError::TensorLength { .. }))
@@ -300,7 +310,7 @@ fn scratch_capacity_is_checked_at_load() {
     assert_eq!(model.max_width(), 3);
     assert_eq!(
         Runner::<2>::new(&model).unwrap_err(),
-        CapacityError {
+        CapacityError::TooWide {
             layer: 1,
             width: 3,
             capacity: 2

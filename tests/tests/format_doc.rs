@@ -1,6 +1,6 @@
 //! The worked example in docs/blob-format.md is exactly what the encoder writes.
 
-use runtime::{Activation, DenseSpec, ModelEncoder};
+use runtime::{Activation, DenseSpec, ModelEncoder, Params};
 
 #[test]
 fn documented_hex_dump_matches_the_encoder() {
@@ -21,8 +21,10 @@ fn documented_hex_dump_matches_the_encoder() {
         inputs: 2,
         outputs: 2,
         activation: Activation::Softmax,
-        weights: &[0.5, -1.0, 0.25, 2.0],
-        bias: &[0.0, 1.0],
+        params: Params::F32 {
+            weights: &[0.5, -1.0, 0.25, 2.0],
+            bias: &[0.0, 1.0],
+        },
     };
     let encoder = ModelEncoder::new(&[layer]).unwrap();
     let mut blob = vec![0; encoder.encoded_len()];

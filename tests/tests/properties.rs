@@ -7,7 +7,7 @@ use converter::blobfile::BlobBuf;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use runtime::checksum::crc32;
-use runtime::{Activation, Dataset, DenseSpec, Model, ModelEncoder, Runner};
+use runtime::{Activation, Dataset, DenseSpec, Model, ModelEncoder, Params, Runner};
 
 const TOLERANCE: f64 = 1e-4;
 
@@ -112,8 +112,10 @@ fn encode(inputs: usize, layers: &[RandomLayer]) -> Vec<u8> {
                 inputs: fan_in,
                 outputs: l.outputs,
                 activation: l.activation,
-                weights: &l.weights,
-                bias: &l.bias,
+                params: Params::F32 {
+                    weights: &l.weights,
+                    bias: &l.bias,
+                },
             };
             fan_in = l.outputs;
             spec
@@ -136,8 +138,8 @@ proptest! {
         let buf = BlobBuf::from_slice(&encode(inputs, &layers));
         let model = Model::from_bytes(buf.bytes()).unwrap();
         for (layer, spec) in model.layers().iter().zip(&layers) {
-            prop_assert_eq!(layer.weights(), spec.weights.as_slice());
-            prop_assert_eq!(layer.bias(), spec.bias.as_slice());
+            let want = Params::F32 { weights: &spec.weights, bias: &spec.bias };
+            prop_assert_eq!(layer.params(), want);
         }
         let mut runner = Runner::<20>::new(&model).unwrap();
         let got = runner.forward(&input).unwrap();
