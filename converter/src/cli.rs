@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use converter::quantize::Precision;
 use runtime::Activation;
 use runtime::activation::DEFAULT_LEAKY_SLOPE;
 
@@ -42,6 +43,7 @@ pub enum Command {
     ///
     /// Example: converter model sample_weight.pkl -o model.bin --activation sigmoid
     /// Example: converter model params.pkl -o model.bin --activation relu,leaky-relu --leaky-slope 0.01
+    /// Example: converter model sample_weight.pkl -o int8.bin --precision int8 --calibration t10k-images-idx3-ubyte.gz
     Model {
         /// The pickle file.
         weights: PathBuf,
@@ -58,6 +60,16 @@ pub enum Command {
         /// Activation after the output layer.
         #[arg(long = "output-activation", visible_alias = "out", value_enum, default_value_t = Output::Softmax)]
         output_activation: Output,
+        /// Storage precision: f32, f16 (half the size), or int8 (a quarter, integer kernels).
+        #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+        precision: PrecisionArg,
+        /// int8 calibration images: an IDX image file (gzip or not) or a dataset blob
+        /// [default: the MNIST test images of the data directory].
+        #[arg(long, value_name = "IMAGES")]
+        calibration: Option<PathBuf>,
+        /// How many of the calibration images to use (the first N).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        calibration_count: usize,
     },
     /// Convert MNIST IDX image and label files (gzip or not) into a dataset blob.
     ///
@@ -84,6 +96,7 @@ pub enum Command {
     /// Classify a dataset blob with a model blob and report accuracy.
     ///
     /// Example: converter eval model.bin test.bin --json
+    /// Example: converter eval int8.bin test.bin --skip 1000 --agree-with model.bin
     Eval {
         /// Model blob.
         model: PathBuf,
@@ -95,7 +108,35 @@ pub enum Command {
         /// Also write the predicted class of every image to FILE, one byte each.
         #[arg(long, value_name = "FILE")]
         predictions: Option<PathBuf>,
+        /// Leave out the first N images (e.g. the ones int8 was calibrated on).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        skip: usize,
+        /// Also count the images on which MODEL predicts the same class.
+        #[arg(long, value_name = "MODEL")]
+        agree_with: Option<PathBuf>,
     },
+}
+
+/// Storage precision choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit floats.
+    F32,
+    /// IEEE half-precision weights, computed in f32.
+    F16,
+    /// int8 weights and activations, calibrated.
+    Int8,
+}
+
+impl PrecisionArg {
+    /// The converter's precision.
+    pub fn precision(self) -> Precision {
+        match self {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F16 => Precision::F16,
+            PrecisionArg::Int8 => Precision::Int8,
+        }
+    }
 }
 
 /// Hidden-layer activation choices.

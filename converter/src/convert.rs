@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
-use runtime::{Activation, DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder, Params};
+use runtime::{Activation, Dataset, DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
 
+use crate::blobfile::BlobBuf;
 use crate::error::Error;
 use crate::network::{self, DenseParams};
 use crate::pickle::{self, Ignored};
+use crate::quantize::{Precision, quantize};
 use crate::{atomic, idx};
 
 /// MNIST has ten digit classes.
@@ -92,6 +94,21 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// [`Error::Read`], [`Error::Empty`], [`Error::Pickle`], [`Error::Network`],
 /// [`Error::ActivationCount`] or [`Error::Emit`], each naming `pkl`.
 pub fn model_blob(pkl: &Path, activations: &Activations) -> Result<ModelBlob, Error> {
+    quantized_model_blob(pkl, activations, Precision::F32, &[])
+}
+
+/// Converts a numpy weight pickle to a model blob of the given precision; int8 calibrates
+/// its activation ranges on `calibration` (`u8` images end to end, see
+/// [`calibration_images`]).
+///
+/// # Errors
+/// As [`model_blob`], and [`Error::Quantize`].
+pub fn quantized_model_blob(
+    pkl: &Path,
+    activations: &Activations,
+    precision: Precision,
+    calibration: &[u8],
+) -> Result<ModelBlob, Error> {
     let bytes = read_input(pkl)?;
     let file = pickle::parse_weights(&bytes).map_err(|source| Error::Pickle {
         path: pkl.to_path_buf(),
@@ -101,7 +118,7 @@ pub fn model_blob(pkl: &Path, activations: &Activations) -> Result<ModelBlob, Er
         path: pkl.to_path_buf(),
         source,
     })?;
-    let bytes = encode_model(pkl, &layers, activations)?;
+    let bytes = encode_model(pkl, &layers, activations, precision, calibration)?;
     let unused_arrays = file
         .arrays
         .keys()
@@ -121,6 +138,8 @@ fn encode_model(
     pkl: &Path,
     layers: &[DenseParams],
     activations: &Activations,
+    precision: Precision,
+    calibration: &[u8],
 ) -> Result<Vec<u8>, Error> {
     let per_layer = activations
         .per_layer(layers.len())
@@ -129,17 +148,20 @@ fn encode_model(
             given: activations.hidden.len(),
             hidden_layers: layers.len().saturating_sub(1),
         })?;
+    let params =
+        quantize(layers, &per_layer, precision, calibration).map_err(|source| Error::Quantize {
+            path: pkl.to_path_buf(),
+            source,
+        })?;
     let specs: Vec<DenseSpec<'_>> = layers
         .iter()
         .zip(per_layer)
-        .map(|(l, activation)| DenseSpec {
+        .zip(&params)
+        .map(|((l, activation), params)| DenseSpec {
             inputs: l.inputs,
             outputs: l.outputs,
             activation,
-            params: Params::F32 {
-                weights: &l.weights,
-                bias: &l.bias,
-            },
+            params: params.view(),
         })
         .collect();
     let emit_error = |source| Error::Emit {
@@ -208,4 +230,30 @@ pub fn dataset_blob(images: &Path, labels: &Path, limit: Option<usize>) -> Resul
     let mut blob = vec![0; encoder.encoded_len()];
     encoder.emit(&mut blob).map_err(emit_error)?;
     Ok(blob)
+}
+
+/// The first `count` images of an IDX image file (gzip or not) or a dataset blob, `u8`
+/// pixels end to end: calibration data for int8.
+///
+/// # Errors
+/// [`Error::Read`], [`Error::Empty`], [`Error::Idx`] or [`Error::Blob`].
+pub fn calibration_images(path: &Path, count: usize) -> Result<Vec<u8>, Error> {
+    let bytes = read_input(path)?;
+    if bytes.starts_with(&runtime::layout::MAGIC) {
+        let buf = BlobBuf::from_slice(&bytes);
+        let dataset = Dataset::from_bytes(buf.bytes()).map_err(|source| Error::Blob {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let n = count.min(dataset.len()) * dataset.image_len();
+        return Ok(dataset.images()[..n].to_vec());
+    }
+    let idx_error = |source| Error::Idx {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut images =
+        idx::parse_images(&idx::gunzip_if_needed(bytes).map_err(idx_error)?).map_err(idx_error)?;
+    images.truncate(count);
+    Ok(images.pixels)
 }

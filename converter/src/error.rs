@@ -58,6 +58,14 @@ pub enum Error {
         /// Hidden layers in the network.
         hidden_layers: usize,
     },
+    /// A network could not be quantized.
+    #[error("{}: {source}", path.display())]
+    Quantize {
+        /// The weight file.
+        path: PathBuf,
+        /// Why.
+        source: crate::quantize::QuantizeError,
+    },
     /// An IDX file could not be read.
     #[error("{}: {source}", path.display())]
     Idx {

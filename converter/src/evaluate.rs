@@ -56,6 +56,40 @@ pub struct Report {
     pub elapsed_seconds: f64,
     /// Images per second.
     pub images_per_second: f64,
+    /// Agreement with another model, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
+}
+
+/// How often two models predict the same class.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    /// The other model.
+    pub with: String,
+    /// Images with the same predicted class.
+    pub same: usize,
+    /// Images compared.
+    pub total: usize,
+    /// `same / total`.
+    pub share: f64,
+}
+
+impl Agreement {
+    /// Compares the predictions of two evaluations of the same images.
+    pub fn between(other: &Path, ours: &Evaluation, theirs: &Evaluation) -> Self {
+        let same = ours
+            .predictions
+            .iter()
+            .zip(&theirs.predictions)
+            .filter(|(a, b)| a == b)
+            .count();
+        Agreement {
+            with: other.display().to_string(),
+            same,
+            total: ours.total,
+            share: ratio(same, ours.total),
+        }
+    }
 }
 
 impl Evaluation {
@@ -88,7 +122,7 @@ impl Evaluation {
     }
 
     /// The figures as one serialisable report.
-    pub fn report(&self) -> Report {
+    pub fn report(&self, agreement: Option<Agreement>) -> Report {
         Report {
             accuracy: self.accuracy(),
             correct: self.correct,
@@ -97,6 +131,7 @@ impl Evaluation {
             confusion: self.confusion.clone(),
             elapsed_seconds: self.elapsed.as_secs_f64(),
             images_per_second: self.images_per_second(),
+            agreement,
         }
     }
 }

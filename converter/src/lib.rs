@@ -17,5 +17,6 @@ pub mod idx;
 pub mod inspect;
 pub mod network;
 pub mod pickle;
+pub mod quantize;
 
 pub use error::Error;

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
-use converter::evaluate::{Evaluation, evaluate};
+use converter::evaluate::{Agreement, Evaluation, evaluate};
+use converter::quantize::Precision;
 use converter::{Error, data_dir, inspect};
 use runtime::{Dataset, Model};
 
@@ -34,6 +35,9 @@ fn run(cli: Cli) -> Result<(), Error> {
             activation,
             leaky_slope,
             output_activation,
+            precision,
+            calibration,
+            calibration_count,
         }) => {
             let activations = Activations {
                 hidden: activation
@@ -42,7 +46,21 @@ fn run(cli: Cli) -> Result<(), Error> {
                     .collect(),
                 output: output_activation.activation(),
             };
-            convert_model(&weights, &output, &activations)
+            let precision = precision.precision();
+            let images = match (precision, calibration) {
+                (Precision::Int8, Some(path)) => {
+                    convert::calibration_images(&path, calibration_count)?
+                }
+                (Precision::Int8, None) => {
+                    let dir = data_dir::resolve(cli.job.data_dir.as_deref())?;
+                    convert::calibration_images(
+                        &dir.join(data_dir::TEST_IMAGES),
+                        calibration_count,
+                    )?
+                }
+                _ => Vec::new(),
+            };
+            convert_model(&weights, &output, &activations, precision, &images)
         }
         Some(Command::Dataset {
             images,
@@ -60,8 +78,17 @@ fn run(cli: Cli) -> Result<(), Error> {
             dataset,
             json,
             predictions,
+            skip,
+            agree_with,
         }) => {
-            let evaluation = eval_files(&model, &dataset)?;
+            let evaluation = eval_files(&model, &dataset, skip)?;
+            let agreement = match agree_with {
+                Some(other) => {
+                    let theirs = eval_files(&other, &dataset, skip)?;
+                    Some(Agreement::between(&other, &evaluation, &theirs))
+                }
+                None => None,
+            };
             if let Some(path) = predictions {
                 let bytes: Vec<u8> = evaluation
                     .predictions
@@ -71,18 +98,30 @@ fn run(cli: Cli) -> Result<(), Error> {
                 convert::write_output(&path, &bytes)?;
             }
             if json {
-                let report = serde_json::to_string(&evaluation.report()).unwrap_or_default();
-                println!("{report}");
+                let report = evaluation.report(agreement);
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
                 print_evaluation(&evaluation);
+                if let Some(a) = agreement {
+                    println!(
+                        "same class as {}: {}/{} images ({:.4})",
+                        a.with, a.same, a.total, a.share
+                    );
+                }
             }
             Ok(())
         }
     }
 }
 
-fn convert_model(weights: &Path, output: &Path, activations: &Activations) -> Result<(), Error> {
-    let converted = convert::model_blob(weights, activations)?;
+fn convert_model(
+    weights: &Path,
+    output: &Path,
+    activations: &Activations,
+    precision: Precision,
+    calibration: &[u8],
+) -> Result<(), Error> {
+    let converted = convert::quantized_model_blob(weights, activations, precision, calibration)?;
     for entry in &converted.ignored {
         eprintln!(
             "note: {}: ignored entry '{}' ({})",
@@ -107,9 +146,10 @@ fn convert_model(weights: &Path, output: &Path, activations: &Activations) -> Re
         .map(|n| n.to_string())
         .collect();
     println!(
-        "wrote {}: model {}, {} bytes",
+        "wrote {}: model {}, {:?}, {} bytes",
         output.display(),
         shape.join("-"),
+        precision,
         converted.bytes.len()
     );
     Ok(())
@@ -134,7 +174,7 @@ fn read_blob(path: &Path) -> Result<BlobBuf, Error> {
     })
 }
 
-fn eval_files(model_path: &Path, dataset_path: &Path) -> Result<Evaluation, Error> {
+fn eval_files(model_path: &Path, dataset_path: &Path, skip: usize) -> Result<Evaluation, Error> {
     let model_buf = read_blob(model_path)?;
     let dataset_buf = read_blob(dataset_path)?;
     let model = Model::from_bytes(model_buf.bytes()).map_err(|source| Error::Blob {
@@ -145,7 +185,7 @@ fn eval_files(model_path: &Path, dataset_path: &Path) -> Result<Evaluation, Erro
         path: dataset_path.to_path_buf(),
         source,
     })?;
-    evaluate(&model, &dataset, model_path, dataset_path)
+    evaluate(&model, &dataset.skip(skip), model_path, dataset_path)
 }
 
 fn print_evaluation(e: &Evaluation) {
@@ -187,6 +227,8 @@ fn default_job(args: &JobArgs) -> Result<(), Error> {
         &dir.join(data_dir::WEIGHTS),
         &model_path,
         &Activations::default(),
+        Precision::F32,
+        &[],
     )?;
     convert_dataset(
         &dir.join(data_dir::TEST_IMAGES),
@@ -194,7 +236,7 @@ fn default_job(args: &JobArgs) -> Result<(), Error> {
         &dataset_path,
         None,
     )?;
-    let evaluation = eval_files(&model_path, &dataset_path)?;
+    let evaluation = eval_files(&model_path, &dataset_path, 0)?;
     println!(
         "accuracy {:.4} ({}/{} correct) in {:.3} s, {:.0} images/s",
         evaluation.accuracy(),

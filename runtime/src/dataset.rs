@@ -82,6 +82,16 @@ impl<'a> Dataset<'a> {
         self.labels
     }
 
+    /// The dataset without its first `n` images (empty if it has fewer).
+    pub fn skip(&self, n: usize) -> Dataset<'a> {
+        let n = n.min(self.len());
+        Dataset {
+            images: self.images.get(n * self.image_len()..).unwrap_or(&[]),
+            labels: self.labels.get(n..).unwrap_or(&[]),
+            ..*self
+        }
+    }
+
     /// Image `index` and its label, or `None` past the end.
     pub fn get(&self, index: usize) -> Option<(&'a [u8], u8)> {
         let label = *self.labels.get(index)?;
