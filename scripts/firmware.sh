@@ -70,31 +70,37 @@ echo "ok"
 
 run=$root/target/firmware-run
 mkdir -p "$run"
-echo "== converting $(basename "$weights") and the MNIST test set on the host"
+echo "== converting $(basename "$weights") (f32, f16, int8) and the MNIST test set on the host"
 cargo build -q --release -p converter
 conv=$root/target/release/converter
-"$conv" model "$weights" -o "$run/model.bin" >/dev/null
 "$conv" dataset "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" -o "$run/dataset.bin" >/dev/null
-"$conv" eval "$run/model.bin" "$run/dataset.bin" --predictions "$run/host-predictions.u8" --json \
-  | python3 -c 'import json,sys; r=json.load(sys.stdin); print("host: %d/%d correct" % (r["correct"], r["total"]))'
+precisions="f32 f16 int8"
+for p in $precisions; do
+  mkdir -p "$run/$p"
+  ln -sf ../dataset.bin "$run/$p/dataset.bin"
+  # int8 calibrates on the first 1000 test images (the converter's default).
+  "$conv" --data-dir "$data" model "$weights" --precision "$p" -o "$run/$p/model.bin" >/dev/null
+  "$conv" eval "$run/$p/model.bin" "$run/dataset.bin" --predictions "$run/$p/host-predictions.u8" --json \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin); print("host, %s: %d/%d correct" % (sys.argv[1], r["correct"], r["total"]))' "$p"
+done
 
 echo "== building the firmware ($toolchain toolchain)"
 # The builds share one target directory (only the firmware crate itself is rebuilt); each
-# ELF is copied into $run: the firmware; two stripped-down ones whose flash difference is the
-# runtime's code (the harness with the runtime, and with a stand-in); one with a damaged blob.
+# ELF is copied into $run. Per precision: the firmware, and a stripped-down build with the
+# runtime whose flash minus that of the same harness with a stand-in is the runtime's code.
 out_elf=$root/firmware/target/thumbv7em-none-eabihf/release/firmware
 build_firmware() {  # build_firmware BLOB COPY_TO [cargo args]
   local blob=$1 copy=$2; shift 2
   MODEL_BLOB=$blob firmware_cargo build --release --quiet "$@"
   cp "$out_elf" "$copy"
 }
-elf=$run/firmware.elf
-with_runtime=$run/size-runtime.elf
-baseline=$run/size-harness.elf
-build_firmware "$run/model.bin" "$elf"
-build_firmware "$run/model.bin" "$with_runtime" --features size-runtime
-build_firmware "$run/model.bin" "$baseline" --features size-harness
-python3 - "$run/model.bin" "$run/corrupt.bin" <<'PY'
+features() { [ "$1" = f32 ] && echo "" || echo "$1"; }
+build_firmware "$run/f32/model.bin" "$run/size-harness.elf" --features size-harness
+for p in $precisions; do
+  build_firmware "$run/$p/model.bin" "$run/$p/firmware.elf" --features "$(features "$p")"
+  build_firmware "$run/$p/model.bin" "$run/$p/size-runtime.elf" --features "size-runtime $(features "$p")"
+done
+python3 - "$run/f32/model.bin" "$run/corrupt.bin" <<'PY'
 import sys
 blob = bytearray(open(sys.argv[1], "rb").read())
 blob[len(blob) // 2] ^= 0x10
@@ -102,18 +108,21 @@ open(sys.argv[2], "wb").write(blob)
 PY
 build_firmware "$run/corrupt.bin" "$run/corrupt.elf"
 
-echo "== running on the Cortex-M4F under QEMU"
-set +e
-(cd "$run" && timeout 900 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
-  -semihosting-config enable=on,target=native -icount shift=6 -kernel "$elf") | tee "$run/target.log"
-status=${PIPESTATUS[0]}
-set -e
+status=0
+for p in $precisions; do
+  echo "== running $p on the Cortex-M4F under QEMU"
+  set +e
+  (cd "$run/$p" && timeout 900 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
+    -semihosting-config enable=on,target=native -icount shift=6 -kernel firmware.elf) | tee "$run/$p/target.log"
+  code=${PIPESTATUS[0]}
+  set -e
+  [ "$code" = 0 ] || { echo "FAIL: the $p firmware exited with $code"; status=1; }
+done
 
 echo "== a corrupted model blob must stop the firmware at start"
 set +e
-corrupt_out=$(cd "$run" && timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
-  -semihosting-config enable=on,target=native -icount shift=6 \
-  -kernel "$run/corrupt.elf")
+corrupt_out=$(cd "$run/f32" && timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
+  -semihosting-config enable=on,target=native -icount shift=6 -kernel "$run/corrupt.elf")
 corrupt_status=$?
 set -e
 echo "$corrupt_out" | grep FAIL
@@ -122,50 +131,4 @@ if [ "$corrupt_status" = 0 ] || ! grep -q "checksum mismatch" <<<"$corrupt_out";
   status=1
 fi
 
-python3 - "$elf" "$with_runtime" "$baseline" "$run/model.bin" "$run/target.log" "$status" \
-  "$RUNTIME_CODE_BUDGET" "$FORWARD_RAM_BUDGET" "$INSTRUCTIONS_PER_MAC_BUDGET" <<'PY'
-import os, re, subprocess, sys
-elf, with_runtime, baseline, model, log, status = sys.argv[1:7]
-code_budget, ram_budget, mac_budget = int(sys.argv[7]), int(sys.argv[8]), float(sys.argv[9])
-
-def sections(path):
-    out = subprocess.run(["arm-none-eabi-size", "-A", path], capture_output=True, text=True, check=True).stdout
-    return {m[0]: int(m[1]) for m in re.findall(r"^(\.\S+)\s+(\d+)", out, re.M)}
-
-def flash(s):
-    return sum(s.get(k, 0) for k in (".vector_table", ".text", ".rodata", ".data"))
-
-full, probe, base = sections(elf), sections(with_runtime), sections(baseline)
-model_bytes = os.path.getsize(model)
-text = open(log).read()
-ram = re.search(r"forward pass RAM: scratch (\d+) bytes \+ stack (\d+) bytes", text)
-mac = re.search(r"instructions per inference over \d+ images: mean (\d+).*?; (\d+\.\d+) per", text)
-macs = re.search(r"(\d+) multiply-accumulates per inference", text)
-peak = re.search(r"peak stack of the whole run: (\d+) bytes", text)
-runtime_code = flash(probe) - flash(base)
-print("== footprint (arm-none-eabi-size -A)")
-print(f"flash {flash(full)} bytes = model blob {model_bytes} + code and constants {flash(full) - model_bytes}")
-print(f"  runtime code {runtime_code} bytes (stripped-down build with the runtime {flash(probe)} minus the same harness with a stand-in {flash(base)})")
-print(f"static RAM {full.get('.data', 0) + full.get('.bss', 0)} bytes (.data {full.get('.data', 0)}, .bss {full.get('.bss', 0)}: harness buffers)")
-failures = []
-if int(status) != 0:
-    failures.append(f"the firmware exited with {status}")
-if runtime_code > code_budget:
-    failures.append(f"runtime code {runtime_code} > {code_budget} bytes")
-if ram:
-    forward = int(ram[1]) + int(ram[2])
-    print(f"forward pass RAM {forward} bytes (scratch {ram[1]} + peak stack {ram[2]}); whole run peak stack {peak[1] if peak else '?'} bytes")
-    if forward > ram_budget:
-        failures.append(f"forward pass RAM {forward} > {ram_budget} bytes")
-else:
-    failures.append("no forward pass RAM figure in the target's output")
-if mac:
-    print(f"instructions per inference {mac[1]} (mean of the test set), {mac[2]} per multiply-accumulate ({macs[1]} per inference)")
-    if float(mac[2]) > mac_budget:
-        failures.append(f"{mac[2]} instructions per multiply-accumulate > {mac_budget}")
-else:
-    failures.append("no instruction count in the target's output")
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
-PY
+python3 "$root/scripts/firmware_report.py" "$run" "$status" $precisions

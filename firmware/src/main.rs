@@ -27,6 +27,7 @@ use cortex_m_rt::entry;
 use runtime::Aligned;
 use semihosting::{println, process};
 
+#[cfg(not(any(feature = "size-runtime", feature = "size-harness")))]
 use harness::{Failure, Outcome};
 
 /// The model blob, in flash, aligned for in-place reading.
