@@ -381,3 +381,93 @@ fn pre_activation_ranges(
     }
     ranges
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(inputs: usize, outputs: usize) -> DenseParams {
+        // Deterministic values of mixed sign and magnitude, one column all zero.
+        let weights = (0..inputs * outputs)
+            .map(|k| {
+                if k % outputs == outputs - 1 {
+                    0.0
+                } else {
+                    ((k * 7919 % 1000) as f32 / 1000.0 - 0.5) * (1 + k % 3) as f32
+                }
+            })
+            .collect();
+        let bias = (0..outputs).map(|o| o as f32 * 0.1 - 0.2).collect();
+        DenseParams {
+            inputs,
+            outputs,
+            weights,
+            bias,
+        }
+    }
+
+    #[test]
+    fn int8_weights_dequantize_within_half_a_step() {
+        let l = layer(30, 7);
+        let (q, scales) = weights_per_channel(&l);
+        for (row_q, row_w) in q.chunks_exact(7).zip(l.weights.chunks_exact(7)) {
+            for ((&q, &w), s) in row_q.iter().zip(row_w).zip(&scales) {
+                assert!((-127..=127).contains(&q));
+                let back = f64::from(q) * s;
+                assert!((back - f64::from(w)).abs() <= s / 2.0 + 1e-12, "{w} vs {back}");
+            }
+        }
+        // The largest weight of each column maps to ±127; the zero column keeps scale 1.
+        assert_eq!(scales[6], 1.0);
+        for o in 0..6 {
+            assert!(q.iter().skip(o).step_by(7).any(|&v| v.abs() == 127));
+        }
+    }
+
+    #[test]
+    fn f16_weights_round_trip_within_half_an_ulp() {
+        let l = layer(20, 5);
+        let out = quantize(&[l.clone()], &[Activation::Softmax], Precision::F16, &[]).unwrap();
+        let OwnedParams::F16 { weights, .. } = &out[0] else {
+            panic!("f16 expected");
+        };
+        for (&h, &w) in weights.iter().zip(&l.weights) {
+            let back = runtime::half::f16_to_f32(h);
+            assert!((back - w).abs() <= w.abs() * 2f32.powi(-11), "{w} vs {back}");
+        }
+    }
+
+    #[test]
+    fn fixed_point_multipliers_match_their_factors() {
+        let input = PIXELS;
+        let domain = Quant {
+            scale: 0.0625,
+            zero_point: 128,
+        };
+        let scales = [1e-3, 0.02, 0.5, 3.0];
+        let (m, s) = requantization(&scales, input, domain, 1).unwrap();
+        for ((&m, &s), w) in m.iter().zip(&s).zip(scales) {
+            assert!((1 << 30..=i32::MAX).contains(&m));
+            let factor = f64::from(input.scale) * w / f64::from(domain.scale);
+            let got = f64::from(m) / 2f64.powi(i32::from(s));
+            assert!((got - factor).abs() <= factor * 2f64.powi(-30), "{got} vs {factor}");
+        }
+    }
+
+    #[test]
+    fn sigmoid_table_is_monotonic_and_centred() {
+        let domain = affine(-8.0, 8.0);
+        let t = table(Activation::Sigmoid, domain, PIXELS);
+        assert!(t.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!((t[0], t[255]), (0, 255));
+        // Pre-activation 0 is index zero_point; sigmoid(0) = 0.5 over the f32 step 1/255
+        // (a hair above the real 1/255) is just below 127.5.
+        assert_eq!(t[usize::from(domain.zero_point)], 127);
+    }
+
+    #[test]
+    fn int8_without_calibration_is_an_error() {
+        let err = quantize(&[layer(4, 2)], &[Activation::Softmax], Precision::Int8, &[]);
+        assert_eq!(err.unwrap_err(), QuantizeError::NoCalibration { inputs: 4 });
+    }
+}
