@@ -414,7 +414,10 @@ mod tests {
             for ((&q, &w), s) in row_q.iter().zip(row_w).zip(&scales) {
                 assert!((-127..=127).contains(&q));
                 let back = f64::from(q) * s;
-                assert!((back - f64::from(w)).abs() <= s / 2.0 + 1e-12, "{w} vs {back}");
+                assert!(
+                    (back - f64::from(w)).abs() <= s / 2.0 + 1e-12,
+                    "{w} vs {back}"
+                );
             }
         }
         // The largest weight of each column maps to ±127; the zero column keeps scale 1.
@@ -427,13 +430,22 @@ mod tests {
     #[test]
     fn f16_weights_round_trip_within_half_an_ulp() {
         let l = layer(20, 5);
-        let out = quantize(&[l.clone()], &[Activation::Softmax], Precision::F16, &[]).unwrap();
+        let out = quantize(
+            std::slice::from_ref(&l),
+            &[Activation::Softmax],
+            Precision::F16,
+            &[],
+        )
+        .unwrap();
         let OwnedParams::F16 { weights, .. } = &out[0] else {
             panic!("f16 expected");
         };
         for (&h, &w) in weights.iter().zip(&l.weights) {
             let back = runtime::half::f16_to_f32(h);
-            assert!((back - w).abs() <= w.abs() * 2f32.powi(-11), "{w} vs {back}");
+            assert!(
+                (back - w).abs() <= w.abs() * 2f32.powi(-11),
+                "{w} vs {back}"
+            );
         }
     }
 
@@ -450,7 +462,10 @@ mod tests {
             assert!((1 << 30..=i32::MAX).contains(&m));
             let factor = f64::from(input.scale) * w / f64::from(domain.scale);
             let got = f64::from(m) / 2f64.powi(i32::from(s));
-            assert!((got - factor).abs() <= factor * 2f64.powi(-30), "{got} vs {factor}");
+            assert!(
+                (got - factor).abs() <= factor * 2f64.powi(-30),
+                "{got} vs {factor}"
+            );
         }
     }
 
