@@ -1,6 +1,6 @@
 //! The fully connected layer in floating point: `y = x · W + b`.
 
-use crate::half::f16_to_f32;
+use crate::half::f16_finite_to_f32;
 use crate::input::Input;
 
 /// A stored weight that computes as f32: `f32` itself or IEEE half bits (`u16`).
@@ -15,9 +15,10 @@ impl Weight for f32 {
     }
 }
 
+/// Half-precision bits; validation guarantees they are finite.
 impl Weight for u16 {
     fn value(self) -> f32 {
-        f16_to_f32(self)
+        f16_finite_to_f32(self)
     }
 }
 
