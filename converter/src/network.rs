@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
-use crate::pickle::Array;
+use crate::pickle::{Array, fmt_shape, one_line};
 
 /// One dense layer's parameters, weights in numpy's row-major order:
 /// `weights[i * outputs + o] == W[i][o]` for `W` of shape `(inputs, outputs)`.
@@ -123,30 +123,6 @@ pub enum NetworkError {
         /// The value: NaN, inf or -inf.
         value: f32,
     },
-}
-
-/// Formats a shape the way numpy prints it: `(784, 50)`, `(50,)`, `()`.
-fn fmt_shape(shape: &[usize]) -> String {
-    match shape {
-        [one] => format!("({one},)"),
-        _ => {
-            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-            format!("({})", dims.join(", "))
-        }
-    }
-}
-
-/// Escapes control characters (such as newlines) so that a message stays on one line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The layer number of a key `W<n>` or `b<n>` (n ≥ 1, no leading zeros), with its letter.

@@ -197,7 +197,7 @@ pub fn parse_weights(bytes: &[u8]) -> Result<WeightFile> {
 }
 
 /// Formats a shape the way numpy prints it: `(784, 50)`, `(50,)`, `()`.
-fn fmt_shape(shape: &[usize]) -> String {
+pub(crate) fn fmt_shape(shape: &[usize]) -> String {
     match shape {
         [one] => format!("({one},)"),
         _ => {
@@ -208,7 +208,7 @@ fn fmt_shape(shape: &[usize]) -> String {
 }
 
 /// Escapes control characters (such as newlines) so that a message stays on one line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {
