@@ -12,9 +12,14 @@ use runtime::activation::DEFAULT_LEAKY_SLOPE;
 ///
 /// Without a subcommand, runs the whole job on the default data: converts
 /// sample_weight.pkl and the MNIST test set, evaluates the model through the runtime and
-/// prints the accuracy and blob sizes.
+/// prints the accuracy and blob sizes. When no data directory has the files, it downloads
+/// them into --data-dir, $CONVERTER_DATA_DIR or data/ first (see `converter fetch --help`).
 #[derive(Debug, Parser)]
 #[command(version, about, long_about)]
+#[command(after_help = "Examples:
+  converter                                   # fetch the data if needed, convert, evaluate: 0.9352
+  converter show out/mnist-test.bin --index 0 # draw a test digit
+  converter predict out/model.bin digit.png   # classify your own handwriting")]
 pub struct Cli {
     /// What to do; the whole job when omitted.
     #[command(subcommand)]
@@ -28,22 +33,25 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct JobArgs {
     /// Directory with sample_weight.pkl and the MNIST test files
-    /// [default: $CONVERTER_DATA_DIR, else data/, else ../shared/data].
+    /// [default: $CONVERTER_DATA_DIR, else data/, else ../shared/data; `fetch` writes to
+    /// $CONVERTER_DATA_DIR, else data/].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// Where the default job writes its blobs.
     #[arg(long, default_value = "out")]
     pub out_dir: PathBuf,
+    /// No progress bars and no notes on stderr (errors still print).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Convert a pickled weight dict (W1, b1, ..., Wn, bn) into a model blob.
-    ///
-    /// Example: converter model sample_weight.pkl -o model.bin --activation sigmoid
-    /// Example: converter model params.pkl -o model.bin --activation relu,leaky-relu --leaky-slope 0.01
-    /// Example: converter model sample_weight.pkl -o int8.bin --precision int8 --calibration t10k-images-idx3-ubyte.gz
+    #[command(
+        after_help = "Examples:\n  converter model sample_weight.pkl -o model.bin --activation sigmoid\n  converter model params.pkl -o model.bin --activation relu,leaky-relu --leaky-slope 0.01\n  converter model sample_weight.pkl -o int8.bin --precision int8 --calibration t10k-images-idx3-ubyte.gz"
+    )]
     Model {
         /// The pickle file.
         weights: PathBuf,
@@ -72,8 +80,9 @@ pub enum Command {
         calibration_count: usize,
     },
     /// Convert MNIST IDX image and label files (gzip or not) into a dataset blob.
-    ///
-    /// Example: converter dataset t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz -o test.bin
+    #[command(
+        after_help = "Examples:\n  converter dataset t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz -o test.bin"
+    )]
     Dataset {
         /// IDX image file.
         images: PathBuf,
@@ -87,16 +96,15 @@ pub enum Command {
         limit: Option<usize>,
     },
     /// Describe a blob: kind, layers, shapes, parameters, sizes, checksum, runtime RAM.
-    ///
-    /// Example: converter inspect model.bin
+    #[command(after_help = "Examples:\n  converter inspect model.bin")]
     Inspect {
         /// The blob.
         blob: PathBuf,
     },
     /// Classify a dataset blob with a model blob and report accuracy.
-    ///
-    /// Example: converter eval model.bin test.bin --json
-    /// Example: converter eval int8.bin test.bin --skip 1000 --agree-with model.bin
+    #[command(
+        after_help = "Examples:\n  converter eval model.bin test.bin --json\n  converter eval int8.bin test.bin --skip 1000 --agree-with model.bin\n  converter eval model.bin test.bin --misclassified wrong.png --misclassified-max 40 --confusion confusion.png"
+    )]
     Eval {
         /// Model blob.
         model: PathBuf,
@@ -114,6 +122,75 @@ pub enum Command {
         /// Also count the images on which MODEL predicts the same class.
         #[arg(long, value_name = "MODEL")]
         agree_with: Option<PathBuf>,
+        /// Also write a PNG grid of the misclassified digits, each labelled true→predicted.
+        #[arg(long, value_name = "PNG")]
+        misclassified: Option<PathBuf>,
+        /// At most N digits in the --misclassified grid (the first ones) [default: all].
+        #[arg(long, value_name = "N", requires = "misclassified")]
+        misclassified_max: Option<usize>,
+        /// Also write the confusion matrix as a PNG heatmap (rows true, columns predicted).
+        #[arg(long, value_name = "PNG")]
+        confusion: Option<PathBuf>,
+    },
+    /// Draw one image of a dataset blob in the terminal, or write it as a PNG.
+    #[command(
+        after_help = "Examples:\n  converter show test.bin --index 0\n  converter show test.bin --index 0 -o digit.png --scale 8"
+    )]
+    Show {
+        /// Dataset blob.
+        dataset: PathBuf,
+        /// Which image (0 is the first).
+        #[arg(long, short, default_value_t = 0)]
+        index: usize,
+        /// Write the image as a grayscale PNG instead of drawing it.
+        #[arg(short, long, value_name = "PNG")]
+        output: Option<PathBuf>,
+        /// Each pixel of the PNG becomes a SCALE × SCALE square.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        scale: u16,
+    },
+    /// Classify a picture of a digit: PNG or PGM, any size, dark on light or light on dark.
+    ///
+    /// The picture is made MNIST-like first: grayscale, inverted if the ground is light,
+    /// cropped to the digit, fitted into 20x20 keeping its aspect ratio (area averaging) and
+    /// centred by its centre of mass in 28x28.
+    #[command(
+        after_help = "Examples:\n  converter predict model.bin my-seven.png\n  converter predict model.bin scan.pgm --json"
+    )]
+    Predict {
+        /// Model blob (28x28 = 784 inputs).
+        model: PathBuf,
+        /// The picture: PNG (any colour type; transparency counts as white) or PGM (P2, P5).
+        image: PathBuf,
+        /// Print one JSON object instead of bars.
+        #[arg(long)]
+        json: bool,
+        /// Also draw the 28x28 input the network sees.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Download the book's pickles and the MNIST test files, verifying their SHA-256.
+    ///
+    /// Files already present and verified are skipped; a download with a wrong checksum is
+    /// refused and nothing is written. The pickles come from the book's repository on
+    /// GitHub, MNIST from the mirror the book uses, then TensorFlow's. A mirror serves the
+    /// files by name under its URL.
+    #[command(
+        after_help = "Examples:\n  converter fetch --data-dir data\n  converter fetch --base-url http://mirror.example/mnist-and-book/"
+    )]
+    Fetch {
+        /// One mirror for every file [env: CONVERTER_BASE_URL].
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Mirror of the book's pickles [env: CONVERTER_BOOK_URL].
+        #[arg(long, value_name = "URL")]
+        book_url: Option<String>,
+        /// Mirror of the MNIST files [env: CONVERTER_MNIST_URL].
+        #[arg(long, value_name = "URL")]
+        mnist_url: Option<String>,
+        /// Only the files the default job needs (sample_weight.pkl and MNIST's test set).
+        #[arg(long)]
+        required_only: bool,
     },
 }
 

@@ -1,12 +1,28 @@
 //! The `converter` command: see `converter --help`.
+//!
+//! [`cli`] declares the arguments; `run` dispatches them to the library (`converter::…`:
+//! conversion, evaluation, inspection) and to the command's own modules:
+//! - [`fetch`] downloads and verifies the reference data, drawing [`progress`];
+//! - [`picture`] reads PNG and PGM and writes PNG; [`predict`] makes any picture of a digit
+//!   MNIST-like; [`charts`] draws the misclassified grid and the confusion heatmap with the
+//!   bitmap [`font`]; [`gallery`] runs `show`, `predict` and the pictures of `eval`;
+//! - [`failure`] is the one-line error of every command, and [`output`] prints results.
 
+mod charts;
 mod cli;
+mod failure;
+mod fetch;
+mod font;
+mod gallery;
+mod output;
+mod picture;
+mod predict;
+mod progress;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::evaluate::{Agreement, Evaluation, evaluate};
 use converter::quantize::Precision;
@@ -14,6 +30,10 @@ use converter::{Error, data_dir, inspect};
 use runtime::{Dataset, Model};
 
 use cli::{Cli, Command, JobArgs};
+use failure::Failure;
+use gallery::read_blob;
+use output::{say, say_raw};
+use progress::Progress;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,9 +46,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn run(cli: Cli) -> Result<(), Failure> {
+    let progress = Progress::new(cli.job.quiet);
     match cli.command {
-        None => default_job(&cli.job),
+        None => default_job(&cli.job, &progress),
         Some(Command::Model {
             weights,
             output,
@@ -60,17 +81,27 @@ fn run(cli: Cli) -> Result<(), Error> {
                 }
                 _ => Vec::new(),
             };
-            convert_model(&weights, &output, &activations, precision, &images)
+            convert_model(
+                &weights,
+                &output,
+                &activations,
+                precision,
+                &images,
+                cli.job.quiet,
+            )?;
+            Ok(())
         }
         Some(Command::Dataset {
             images,
             labels,
             output,
             limit,
-        }) => convert_dataset(&images, &labels, &output, limit),
+        }) => Ok(convert_dataset(
+            &images, &labels, &output, limit, &progress,
+        )?),
         Some(Command::Inspect { blob }) => {
             let bytes = read_blob(&blob)?;
-            print!("{}", inspect::describe(&blob, bytes.bytes())?);
+            say_raw!("{}", inspect::describe(&blob, bytes.bytes())?);
             Ok(())
         }
         Some(Command::Eval {
@@ -80,11 +111,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             predictions,
             skip,
             agree_with,
+            misclassified,
+            misclassified_max,
+            confusion,
         }) => {
-            let evaluation = eval_files(&model, &dataset, skip)?;
+            let evaluation = eval_files(&model, &dataset, skip, &progress)?;
             let agreement = match agree_with {
                 Some(other) => {
-                    let theirs = eval_files(&other, &dataset, skip)?;
+                    let theirs = eval_files(&other, &dataset, skip, &progress)?;
                     Some(Agreement::between(&other, &evaluation, &theirs))
                 }
                 None => None,
@@ -97,21 +131,85 @@ fn run(cli: Cli) -> Result<(), Error> {
                     .collect();
                 convert::write_output(&path, &bytes)?;
             }
+            gallery::eval_pictures(
+                &dataset,
+                skip,
+                &evaluation,
+                misclassified
+                    .as_deref()
+                    .map(|p| (p, misclassified_max.unwrap_or(usize::MAX))),
+                confusion.as_deref(),
+            )?;
             if json {
                 let report = evaluation.report(agreement);
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                say!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
                 print_evaluation(&evaluation);
                 if let Some(a) = agreement {
-                    println!(
+                    say!(
                         "same class as {}: {}/{} images ({:.4})",
-                        a.with, a.same, a.total, a.share
+                        a.with,
+                        a.same,
+                        a.total,
+                        a.share
                     );
                 }
             }
             Ok(())
         }
+        Some(Command::Show {
+            dataset,
+            index,
+            output,
+            scale,
+        }) => gallery::show(&dataset, index, output.as_deref(), usize::from(scale)),
+        Some(Command::Predict {
+            model,
+            image,
+            json,
+            show,
+        }) => gallery::predict(&model, &image, json, show),
+        Some(Command::Fetch {
+            base_url,
+            book_url,
+            mnist_url,
+            required_only,
+        }) => {
+            let mirrors = fetch::Mirrors::resolve(base_url, book_url, mnist_url);
+            let dir = fetch_dir(cli.job.data_dir.as_deref());
+            fetch_files(&dir, &mirrors, required_only, &progress)
+        }
     }
+}
+
+/// `converter fetch`: every known file (or only the required ones), one line each.
+fn fetch_files(
+    dir: &Path,
+    mirrors: &fetch::Mirrors,
+    required_only: bool,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    for file in fetch::FILES.iter().filter(|f| f.required || !required_only) {
+        let path = dir.join(file.name);
+        match fetch::fetch(file, dir, mirrors, progress)? {
+            fetch::Outcome::Present => say!("{}: present, SHA-256 verified", path.display()),
+            fetch::Outcome::Downloaded(url) => {
+                say!(
+                    "{}: downloaded from {url}, SHA-256 verified",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where `fetch` writes: `--data-dir`, else `$CONVERTER_DATA_DIR`, else `data/`.
+fn fetch_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(data_dir::ENV_VAR).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("data"))
 }
 
 fn convert_model(
@@ -120,9 +218,11 @@ fn convert_model(
     activations: &Activations,
     precision: Precision,
     calibration: &[u8],
+    quiet: bool,
 ) -> Result<(), Error> {
     let converted = convert::quantized_model_blob(weights, activations, precision, calibration)?;
-    for entry in &converted.ignored {
+    let notes = if quiet { 0 } else { usize::MAX };
+    for entry in converted.ignored.iter().take(notes) {
         eprintln!(
             "note: {}: ignored entry '{}' ({})",
             weights.display(),
@@ -130,7 +230,7 @@ fn convert_model(
             entry.found
         );
     }
-    for key in &converted.unused_arrays {
+    for key in converted.unused_arrays.iter().take(notes) {
         eprintln!(
             "note: {}: ignored array '{key}' (not W<n> or b<n>)",
             weights.display()
@@ -145,7 +245,7 @@ fn convert_model(
         .chain(converted.layers.iter().map(|l| l.outputs))
         .map(|n| n.to_string())
         .collect();
-    println!(
+    say!(
         "wrote {}: model {}, {:?}, {} bytes",
         output.display(),
         shape.join("-"),
@@ -160,21 +260,23 @@ fn convert_dataset(
     labels: &Path,
     output: &Path,
     limit: Option<usize>,
+    progress: &Progress,
 ) -> Result<(), Error> {
-    let blob = convert::dataset_blob(images, labels, limit)?;
+    let spinner = progress.step(&format!("converting {}", images.display()));
+    let blob = convert::dataset_blob(images, labels, limit);
+    spinner.finish_and_clear();
+    let blob = blob?;
     convert::write_output(output, &blob)?;
-    println!("wrote {}: dataset, {} bytes", output.display(), blob.len());
+    say!("wrote {}: dataset, {} bytes", output.display(), blob.len());
     Ok(())
 }
 
-fn read_blob(path: &Path) -> Result<BlobBuf, Error> {
-    BlobBuf::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn eval_files(model_path: &Path, dataset_path: &Path, skip: usize) -> Result<Evaluation, Error> {
+fn eval_files(
+    model_path: &Path,
+    dataset_path: &Path,
+    skip: usize,
+    progress: &Progress,
+) -> Result<Evaluation, Error> {
     let model_buf = read_blob(model_path)?;
     let dataset_buf = read_blob(dataset_path)?;
     let model = Model::from_bytes(model_buf.bytes()).map_err(|source| Error::Blob {
@@ -185,11 +287,14 @@ fn eval_files(model_path: &Path, dataset_path: &Path, skip: usize) -> Result<Eva
         path: dataset_path.to_path_buf(),
         source,
     })?;
-    evaluate(&model, &dataset.skip(skip), model_path, dataset_path)
+    let spinner = progress.step(&format!("evaluating {}", model_path.display()));
+    let evaluation = evaluate(&model, &dataset.skip(skip), model_path, dataset_path);
+    spinner.finish_and_clear();
+    evaluation
 }
 
 fn print_evaluation(e: &Evaluation) {
-    println!(
+    say!(
         "accuracy {:.4} ({}/{} correct) in {:.3} s, {:.0} images/s",
         e.accuracy(),
         e.correct,
@@ -197,26 +302,35 @@ fn print_evaluation(e: &Evaluation) {
         e.elapsed.as_secs_f64(),
         e.images_per_second()
     );
-    println!("per class:");
+    say!("per class:");
     for c in e.per_class() {
-        println!(
+        say!(
             "  {}: {:.4} ({}/{})",
-            c.class, c.accuracy, c.correct, c.total
+            c.class,
+            c.accuracy,
+            c.correct,
+            c.total
         );
     }
     let classes = e.confusion.len();
-    println!("confusion matrix (rows: true class, columns: predicted):");
+    say!("confusion matrix (rows: true class, columns: predicted):");
     let header: String = (0..classes).map(|c| format!("{c:>6}")).collect();
-    println!("     {header}");
+    say!("     {header}");
     for (class, row) in e.confusion.iter().enumerate() {
         let cells: String = row.iter().map(|n| format!("{n:>6}")).collect();
-        println!("  {class:>2} {cells}");
+        say!("  {class:>2} {cells}");
     }
 }
 
-fn default_job(args: &JobArgs) -> Result<(), Error> {
-    let dir = data_dir::resolve(args.data_dir.as_deref())?;
-    println!("data: {}", dir.display());
+fn default_job(args: &JobArgs, progress: &Progress) -> Result<(), Failure> {
+    let dir = match data_dir::resolve(args.data_dir.as_deref()) {
+        Ok(dir) => dir,
+        Err(Error::NoData { wanted, searched }) => {
+            fetch_for_job(args.data_dir.as_deref(), progress, &wanted, &searched)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    say!("data: {}", dir.display());
     std::fs::create_dir_all(&args.out_dir).map_err(|source| Error::Write {
         path: args.out_dir.clone(),
         source,
@@ -229,15 +343,17 @@ fn default_job(args: &JobArgs) -> Result<(), Error> {
         &Activations::default(),
         Precision::F32,
         &[],
+        args.quiet,
     )?;
     convert_dataset(
         &dir.join(data_dir::TEST_IMAGES),
         &dir.join(data_dir::TEST_LABELS),
         &dataset_path,
         None,
+        progress,
     )?;
-    let evaluation = eval_files(&model_path, &dataset_path, 0)?;
-    println!(
+    let evaluation = eval_files(&model_path, &dataset_path, 0, progress)?;
+    say!(
         "accuracy {:.4} ({}/{} correct) in {:.3} s, {:.0} images/s",
         evaluation.accuracy(),
         evaluation.correct,
@@ -246,4 +362,40 @@ fn default_job(args: &JobArgs) -> Result<(), Error> {
         evaluation.images_per_second()
     );
     Ok(())
+}
+
+/// Downloads the files the default job needs into the fetch directory; when that fails,
+/// one line says what was looked for, what failed, and what to do.
+fn fetch_for_job(
+    explicit: Option<&Path>,
+    progress: &Progress,
+    wanted: &str,
+    searched: &str,
+) -> Result<PathBuf, Failure> {
+    let dir = fetch_dir(explicit);
+    let mirrors = fetch::Mirrors::resolve(None, None, None);
+    let existed = dir.exists();
+    for file in fetch::FILES.iter().filter(|f| f.required) {
+        match fetch::fetch(file, &dir, &mirrors, progress) {
+            Ok(fetch::Outcome::Downloaded(url)) => {
+                say!(
+                    "downloaded {} from {url}, SHA-256 verified",
+                    dir.join(file.name).display()
+                );
+            }
+            Ok(fetch::Outcome::Present) => {}
+            Err(e) => {
+                if !existed {
+                    let _ = std::fs::remove_dir(&dir); // only if we made it and it is empty
+                }
+                return Err(Failure::NoDataOffline {
+                    wanted: wanted.to_string(),
+                    searched: searched.to_string(),
+                    dir,
+                    cause: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(dir)
 }
