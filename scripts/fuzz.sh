@@ -54,14 +54,14 @@ for t in "${targets[@]}"; do
     else
         status=CRASH
         failed+=("$t")
-        grep -E '^(==[0-9]+==|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -20 >&2 || true
+        grep -E -A1 '^(==[0-9]+==|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -20 >&2 || true
     fi
     # libFuzzer's final count ("stat::number_of_executed_units", older: "_runs"), else its
     # last status line "#N".
     runs=$(grep -oE 'stat::number_of_executed_(units|runs): *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
     [ -n "$runs" ] || runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
-    summary+=("$(printf '%-16s %-6s %10s execs in %ss  %s' "$t" "$status" "${runs:-?}" "$secs" "$cov")")
+    summary+=("$(printf '%-16s %-6s %10s execs (limit %ss)  %s' "$t" "$status" "${runs:-?}" "$secs" "$cov")")
 done
 
 echo

@@ -5,6 +5,11 @@ use std::io::Read;
 /// IDX element type code for unsigned bytes, the only one MNIST uses.
 const IDX_U8: u8 = 0x08;
 
+/// Largest decompressed IDX file accepted: 1 GiB, twenty times MNIST's training images
+/// (47 MB). gzip expands up to about 1000 times, so without a cap a 1 MB file could ask
+/// for a gigabyte of memory, and a 25 MB one for more than the machine has.
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
+
 /// Images read from an IDX file: `count × rows × cols` pixels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
@@ -33,6 +38,12 @@ pub enum IdxError {
     /// The gzip stream is damaged or cut short.
     #[error("gzip data is corrupt or truncated: {0}")]
     Gzip(std::io::Error),
+    /// The gzip stream expands to more than [`MAX_DECOMPRESSED`] bytes.
+    #[error("gzip data expands to more than {limit} bytes, the limit for an IDX file")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Fewer than the 4 magic bytes.
     #[error("empty or truncated IDX file ({0} bytes)")]
     TooShort(usize),
@@ -72,15 +83,26 @@ fn hex(bytes: &[u8; 4]) -> String {
 /// Returns `bytes` decompressed if they are gzip data, else unchanged.
 ///
 /// # Errors
-/// [`IdxError::Gzip`] for a damaged or truncated gzip stream.
+/// [`IdxError::Gzip`] for a damaged or truncated gzip stream, [`IdxError::TooLarge`] when
+/// it expands to more than [`MAX_DECOMPRESSED`] bytes (nothing beyond that is read).
 pub fn gunzip_if_needed(bytes: Vec<u8>) -> Result<Vec<u8>, IdxError> {
+    gunzip_limited(bytes, MAX_DECOMPRESSED)
+}
+
+/// [`gunzip_if_needed`] with a given limit on the decompressed size.
+fn gunzip_limited(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, IdxError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let mut out = Vec::with_capacity(bytes.len() * 4);
+    let capacity = bytes.len().saturating_mul(4).min(limit as usize);
+    let mut out = Vec::with_capacity(capacity);
     flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(IdxError::Gzip)?;
+    if out.len() as u64 > limit {
+        return Err(IdxError::TooLarge { limit });
+    }
     Ok(out)
 }
 
@@ -214,5 +236,20 @@ mod tests {
         let cut = gz[..gz.len() - 6].to_vec();
         assert!(matches!(gunzip_if_needed(cut), Err(IdxError::Gzip(_))));
         assert_eq!(gunzip_if_needed(raw.clone()).unwrap(), raw);
+    }
+
+    #[test]
+    fn caps_the_decompressed_size() {
+        use std::io::Write;
+        let raw = idx(1, &[100], &[0; 100]);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&raw).unwrap();
+        let gz = enc.finish().unwrap();
+        let limit = raw.len() as u64;
+        assert_eq!(gunzip_limited(gz.clone(), limit).unwrap(), raw);
+        assert!(matches!(
+            gunzip_limited(gz, limit - 1),
+            Err(IdxError::TooLarge { limit: l }) if l == limit - 1
+        ));
     }
 }

@@ -170,6 +170,20 @@ pub enum PickleError {
         /// What is wrong.
         reason: String,
     },
+    /// The arrays hold more values than the pickle has bytes: array data stored once is
+    /// referenced again and again (through the memo), and copying it for every reference
+    /// would take memory out of all proportion to the file.
+    #[error(
+        "{k}: the arrays up to this key hold more than {len} values, one per byte of the \
+         pickle; array data referenced many times is not supported",
+        k = one_line(.key)
+    )]
+    TooManyValues {
+        /// The dictionary key whose array went over the limit.
+        key: String,
+        /// The length of the pickle in bytes, which is the limit.
+        len: usize,
+    },
 }
 
 type Result<T> = std::result::Result<T, PickleError>;
@@ -185,9 +199,18 @@ pub fn parse_weights(bytes: &[u8]) -> Result<WeightFile> {
     check_start(bytes)?;
     let graph = reader::read(bytes)?;
     let mut file = WeightFile::default();
+    // Every value of an array takes at least 2 bytes of the pickle (float16), unless the
+    // same data is referenced again through the memo, which costs a few bytes per copy.
+    // Allowing one value per byte keeps memory within 4 x the input's size.
+    let mut budget = bytes.len();
     for (key, value) in graph.entries()? {
         match graph.entry(&key, value)? {
             Entry::Array(array) => {
+                let Some(rest) = budget.checked_sub(array.data.len()) else {
+                    let len = bytes.len();
+                    return Err(PickleError::TooManyValues { key, len });
+                };
+                budget = rest;
                 file.arrays.insert(key, array);
             }
             Entry::Other(found) => file.ignored.push(Ignored { key, found }),

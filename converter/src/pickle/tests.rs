@@ -371,3 +371,36 @@ fn reads_the_books_sample_weights() {
         "sum of W1 is {sum}"
     );
 }
+
+#[test]
+fn array_data_referenced_many_times_is_refused() {
+    // P4_FORTRAN_3D is {'T': 24 values}, its array memo entry 11. Each added key `kNN`
+    // refers to the same array (BINGET 11) for 8 bytes; copied, it adds 24 values.
+    let with_keys = |n: usize| {
+        let mut p = P4_FORTRAN_3D[..P4_FORTRAN_3D.len() - 1].to_vec();
+        for i in 0..n {
+            p.extend_from_slice(&[0x8c, 3]);
+            p.extend_from_slice(format!("k{i:02}").as_bytes());
+            p.extend_from_slice(b"h\x0bs");
+        }
+        p.push(b'.');
+        p
+    };
+    let file = parse(&with_keys(10));
+    assert_eq!(file.arrays.len(), 11);
+    assert_eq!(array(&file, "k09").data, array(&file, "T").data);
+    // 20 keys: 21 × 24 = 504 values from 415 bytes.
+    let e = error(&with_keys(20));
+    assert_eq!(
+        e,
+        PickleError::TooManyValues {
+            key: "k16".into(),
+            len: 415
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "k16: the arrays up to this key hold more than 415 values, one per byte of the \
+         pickle; array data referenced many times is not supported"
+    );
+}
