@@ -1,21 +1,12 @@
 //! The command line: every bad input ends with exit code 1, one `error:` line naming the
 //! file, no panic, and no output file created or changed.
 
+mod common;
+
+use common::data_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CONVERTER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    assert!(
-        dir.join("sample_weight.pkl").is_file(),
-        "reference data missing in {} (set CONVERTER_DATA_DIR)",
-        dir.display()
-    );
-    dir
-}
 
 /// Bad inputs written by `reference/make_bad_inputs.py`, once per test process.
 fn bad() -> &'static Path {

@@ -2,6 +2,8 @@
 //! 127.0.0.1 started by the test: verified files, a corrupted file, a connection cut
 //! mid-transfer, a missing file; one-line errors and nothing half-written.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,17 +17,8 @@ const PICKLES: [&str; 3] = ["sample_weight.pkl", "params.pkl", "deep_convnet_par
 const MNIST: [&str; 2] = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
 fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CONVERTER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    for name in PICKLES.iter().chain(&MNIST) {
-        assert!(
-            dir.join(name).is_file(),
-            "reference data {name} missing in {} (set CONVERTER_DATA_DIR)",
-            dir.display()
-        );
-    }
-    dir
+    let files: Vec<&str> = PICKLES.iter().chain(&MNIST).copied().collect();
+    common::data_dir_with(&files)
 }
 
 /// A server on 127.0.0.1 serving the reference data under `/good/`, the same with one

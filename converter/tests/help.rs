@@ -1,7 +1,10 @@
 //! Help that teaches: every subcommand's `--help` ends with examples of itself; progress
 //! stays off stderr when it is not a terminal, and `--quiet` is accepted everywhere.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::data_dir;
+use std::path::Path;
 use std::process::{Command, Output};
 
 const SUBCOMMANDS: [&str; 7] = [
@@ -42,18 +45,6 @@ fn every_subcommand_help_has_an_example_of_itself() {
             "{sub} missing from:\n{top}"
         );
     }
-}
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CONVERTER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    assert!(
-        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
-        "reference data missing in {} (set CONVERTER_DATA_DIR)",
-        dir.display()
-    );
-    dir
 }
 
 #[test]

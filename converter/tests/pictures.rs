@@ -1,23 +1,13 @@
 //! Pictures end to end: `show`, `predict` on digit images the test makes itself, and the
 //! PNGs of `eval --misclassified` and `--confusion`, decoded and checked pixel by pixel.
 
+mod common;
+
+use common::data_dir;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-/// The reference data: `$CONVERTER_DATA_DIR`, else `../shared/data`; missing data fails.
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CONVERTER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    assert!(
-        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
-        "reference data missing in {} (set CONVERTER_DATA_DIR)",
-        dir.display()
-    );
-    dir
-}
 
 fn converter<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_converter"))
