@@ -1,6 +1,9 @@
 //! The worked example in docs/blob-format.md is exactly what the encoder writes.
 
-use runtime::{Activation, DenseSpec, ModelEncoder, Params};
+use runtime::ModelEncoder;
+
+#[path = "../../runtime/examples/tiny_blob/layer.rs"]
+mod layer;
 
 #[test]
 fn documented_hex_dump_matches_the_encoder() {
@@ -17,16 +20,7 @@ fn documented_hex_dump_matches_the_encoder() {
         .flat_map(|l| l.split_once(": ").expect("offset: bytes").1.split(' '))
         .map(|h| u8::from_str_radix(h, 16).unwrap())
         .collect();
-    let layer = DenseSpec {
-        inputs: 2,
-        outputs: 2,
-        activation: Activation::Softmax,
-        params: Params::F32 {
-            weights: &[0.5, -1.0, 0.25, 2.0],
-            bias: &[0.0, 1.0],
-        },
-    };
-    let encoder = ModelEncoder::new(&[layer]).unwrap();
+    let encoder = ModelEncoder::new(&[layer::LAYER]).unwrap();
     let mut blob = vec![0; encoder.encoded_len()];
     encoder.emit(&mut blob).unwrap();
     assert_eq!(dump, blob);

@@ -2,18 +2,11 @@
 //!
 //! `cargo run -p runtime --example tiny_blob`
 
-use runtime::{Activation, DenseSpec, ModelEncoder, Params};
+use runtime::ModelEncoder;
 
-/// The example layer: 2 inputs, 2 outputs, softmax.
-pub const LAYER: DenseSpec<'static> = DenseSpec {
-    inputs: 2,
-    outputs: 2,
-    activation: Activation::Softmax,
-    params: Params::F32 {
-        weights: &[0.5, -1.0, 0.25, 2.0],
-        bias: &[0.0, 1.0],
-    },
-};
+mod layer;
+
+use layer::LAYER;
 
 fn main() -> Result<(), runtime::EmitError> {
     let encoder = ModelEncoder::new(&[LAYER])?;
