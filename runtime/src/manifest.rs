@@ -86,6 +86,9 @@ pub enum I8Output {
 pub struct I8Dense {
     /// Quantization of the layer's `u8` input.
     pub input: Quant,
+    /// Weights stored output-major (row `o` holds the weights into output `o`), for layers
+    /// whose inputs are mostly non-zero; otherwise input-major like `Dense`.
+    pub by_output: bool,
     /// How accumulators become outputs.
     pub output: I8Output,
 }

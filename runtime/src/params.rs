@@ -29,8 +29,11 @@ pub enum Params<'a> {
 /// Parameters of an int8 dense layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct I8Params<'a> {
-    /// Weights, row-major; column `o` is scaled by the output channel's scale.
+    /// Weights, `inputs × outputs` row-major, or `outputs × inputs` when `by_output`; the
+    /// weights into output `o` share the output channel's scale.
     pub weights: &'a [i8],
+    /// Whether `weights` is stored output-major.
+    pub by_output: bool,
     /// Biases in accumulator units, with `−zero_point × Σ_i W[i][o]` folded in.
     pub bias: &'a [i32],
     /// Quantization of the `u8` input.

@@ -2,7 +2,7 @@
 
 use crate::dense::dense;
 #[cfg(feature = "int8")]
-use crate::dense_i8::dense_i8;
+use crate::dense_i8::{dense_i8, dense_i8_by_output};
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
 use crate::model::{Layer, Model};
@@ -200,7 +200,15 @@ impl<'m, const N: usize> Runner<'m, N> {
             let acc = as_i32(prefix_mut(next, outputs));
             if i > 0 {
                 let x = as_bytes(cur).get(..width).unwrap_or(&[]);
-                dense_i8(x, |q| q, p.weights, p.bias, acc);
+                if p.by_output {
+                    dense_i8_by_output(x, |q| q, p.weights, p.bias, acc);
+                } else {
+                    dense_i8(x, |q| q, p.weights, p.bias, acc);
+                }
+            } else if p.by_output {
+                // The converter never stores a first layer output-major; correct, not fast.
+                let quantize = |x: T| p.input.quantize(x.to_f32());
+                dense_i8_by_output(input, quantize, p.weights, p.bias, acc);
             } else if T::IS_PIXEL && p.input == PIXELS {
                 dense_i8(input, Input::pixel, p.weights, p.bias, acc);
             } else {

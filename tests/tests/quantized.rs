@@ -100,8 +100,15 @@ fn integer_reference(model: &Model<'_>, image: &[u8]) -> Vec<f32> {
         let n = layer.outputs();
         let acc: Vec<i128> = (0..n)
             .map(|o| {
+                let at = |i: usize| {
+                    if p.by_output {
+                        o * layer.inputs() + i
+                    } else {
+                        i * n + o
+                    }
+                };
                 let dot: i128 = (0..layer.inputs())
-                    .map(|i| x[i] * i128::from(p.weights[i * n + o]))
+                    .map(|i| x[i] * i128::from(p.weights[at(i)]))
                     .sum();
                 i128::from(p.bias[o]) + dot
             })
