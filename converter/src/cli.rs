@@ -103,7 +103,7 @@ pub enum Command {
     },
     /// Classify a dataset blob with a model blob and report accuracy.
     #[command(
-        after_help = "Examples:\n  converter eval model.bin test.bin --json\n  converter eval int8.bin test.bin --skip 1000 --agree-with model.bin\n  converter eval model.bin test.bin --misclassified wrong.png --misclassified-max 40 --confusion confusion.png"
+        after_help = "Examples:\n  converter eval model.bin test.bin --json\n  converter eval model.bin test.bin --threads 1\n  converter eval int8.bin test.bin --skip 1000 --agree-with model.bin\n  converter eval model.bin test.bin --misclassified wrong.png --misclassified-max 40 --confusion confusion.png"
     )]
     Eval {
         /// Model blob.
@@ -131,6 +131,10 @@ pub enum Command {
         /// Also write the confusion matrix as a PNG heatmap (rows true, columns predicted).
         #[arg(long, value_name = "PNG")]
         confusion: Option<PathBuf>,
+        /// Classify on N threads, each a contiguous share of the images (same predictions
+        /// for any N) [default: one per core].
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Draw one image of a dataset blob in the terminal, or write it as a PNG.
     #[command(

@@ -1,5 +1,6 @@
 //! Evaluating a model blob on a dataset blob through the runtime.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,9 @@ pub struct Evaluation {
     pub predictions: Vec<usize>,
     /// Time spent classifying.
     pub elapsed: Duration,
+    /// Threads that classified, each a contiguous share of the images (1 when there are
+    /// fewer than two images).
+    pub threads: usize,
 }
 
 /// One class's share of correct answers.
@@ -56,6 +60,8 @@ pub struct Report {
     pub elapsed_seconds: f64,
     /// Images per second.
     pub images_per_second: f64,
+    /// Threads that classified.
+    pub threads: usize,
     /// Agreement with another model, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement: Option<Agreement>,
@@ -131,6 +137,7 @@ impl Evaluation {
             confusion: self.confusion.clone(),
             elapsed_seconds: self.elapsed.as_secs_f64(),
             images_per_second: self.images_per_second(),
+            threads: self.threads,
             agreement,
         }
     }
@@ -140,7 +147,14 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-/// Classifies every image of `dataset` with `model`; the paths are for messages.
+/// Threads used by default: one per core ([`std::thread::available_parallelism`]), 1 when
+/// that cannot be told.
+pub fn default_threads() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Classifies every image of `dataset` with `model` on one thread; the paths are for
+/// messages.
 ///
 /// # Errors
 /// [`Error::InputMismatch`], [`Error::ClassMismatch`] or [`Error::Capacity`].
@@ -150,6 +164,101 @@ pub fn evaluate(
     model_path: &Path,
     dataset_path: &Path,
 ) -> Result<Evaluation, Error> {
+    evaluate_threads(model, dataset, model_path, dataset_path, NonZeroUsize::MIN)
+}
+
+/// Classifies every image of `dataset` with `model` on up to `threads` threads; the paths
+/// are for messages.
+///
+/// The images are split into `threads` contiguous chunks of nearly equal size (never more
+/// chunks than images), each classified by its own [`Runner`] on its own scoped thread, so
+/// the predictions are the same, in the same order, whatever the number of threads. The
+/// calling thread takes the last chunk, so `threads - 1` threads are spawned (none for one
+/// chunk). The elapsed time covers spawning and joining.
+///
+/// # Errors
+/// [`Error::InputMismatch`], [`Error::ClassMismatch`] or [`Error::Capacity`].
+pub fn evaluate_threads(
+    model: &Model<'_>,
+    dataset: &Dataset<'_>,
+    model_path: &Path,
+    dataset_path: &Path,
+    threads: NonZeroUsize,
+) -> Result<Evaluation, Error> {
+    check_shapes(model, dataset, model_path, dataset_path)?;
+    let total = dataset.len();
+    // Chunks of `per_chunk` images; the last may be shorter. At least one chunk, so that
+    // an empty dataset still checks the runner's capacity.
+    let per_chunk = total.div_ceil(threads.get()).max(1);
+    let chunks = total.div_ceil(per_chunk).max(1);
+    let mut runners = (0..chunks)
+        .map(|_| {
+            Runner::<HOST_CAPACITY>::new(model)
+                .map(Box::new)
+                .map_err(|source| Error::Capacity {
+                    path: model_path.to_path_buf(),
+                    source,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let images = dataset.images();
+    let image_len = dataset.image_len();
+    let mut predictions = vec![0; total];
+    let start = Instant::now();
+    if let [runner] = runners.as_mut_slice() {
+        runner
+            .classify_batch(images, &mut predictions)
+            .expect("image and prediction counts were checked");
+    } else {
+        // The calling thread classifies the last chunk itself instead of waiting idle.
+        std::thread::scope(|scope| {
+            let mut jobs = (0..)
+                .step_by(per_chunk)
+                .zip(runners.iter_mut().zip(predictions.chunks_mut(per_chunk)))
+                .map(|(first, (runner, predictions))| {
+                    let end = first + predictions.len();
+                    let images = &images[first * image_len..end * image_len];
+                    move || {
+                        runner
+                            .classify_batch(images, predictions)
+                            .expect("image and prediction counts were checked");
+                    }
+                })
+                .collect::<Vec<_>>();
+            let last = jobs.pop();
+            for job in jobs {
+                scope.spawn(job);
+            }
+            if let Some(mut job) = last {
+                job();
+            }
+        });
+    }
+    let elapsed = start.elapsed();
+    let classes = dataset.classes();
+    let mut confusion = vec![vec![0; classes]; classes];
+    let mut correct = 0;
+    for (&predicted, &label) in predictions.iter().zip(dataset.labels()) {
+        confusion[usize::from(label)][predicted] += 1;
+        correct += usize::from(usize::from(label) == predicted);
+    }
+    Ok(Evaluation {
+        correct,
+        total,
+        confusion,
+        predictions,
+        elapsed,
+        threads: chunks,
+    })
+}
+
+/// The model must take the dataset's images and give one output per class.
+fn check_shapes(
+    model: &Model<'_>,
+    dataset: &Dataset<'_>,
+    model_path: &Path,
+    dataset_path: &Path,
+) -> Result<(), Error> {
     if model.input_len() != dataset.image_len() {
         return Err(Error::InputMismatch {
             model: model_path.to_path_buf(),
@@ -167,30 +276,5 @@ pub fn evaluate(
             classes,
         });
     }
-    let mut runner =
-        Box::new(
-            Runner::<HOST_CAPACITY>::new(model).map_err(|source| Error::Capacity {
-                path: model_path.to_path_buf(),
-                source,
-            })?,
-        );
-    let start = Instant::now();
-    let mut predictions = vec![0; dataset.len()];
-    runner
-        .classify_batch(dataset.images(), &mut predictions)
-        .expect("image and prediction counts were checked");
-    let elapsed = start.elapsed();
-    let mut confusion = vec![vec![0; classes]; classes];
-    let mut correct = 0;
-    for (&predicted, &label) in predictions.iter().zip(dataset.labels()) {
-        confusion[usize::from(label)][predicted] += 1;
-        correct += usize::from(usize::from(label) == predicted);
-    }
-    Ok(Evaluation {
-        correct,
-        total: dataset.len(),
-        confusion,
-        predictions,
-        elapsed,
-    })
+    Ok(())
 }

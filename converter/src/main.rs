@@ -19,12 +19,13 @@ mod picture;
 mod predict;
 mod progress;
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use converter::convert::{self, Activations};
-use converter::evaluate::{Agreement, Evaluation, evaluate};
+use converter::evaluate::{Agreement, Evaluation, default_threads, evaluate_threads};
 use converter::quantize::Precision;
 use converter::{Error, data_dir, inspect};
 use runtime::{Dataset, Model};
@@ -37,6 +38,16 @@ use progress::Progress;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Eval {
+        threads: Some(0), ..
+    }) = cli.command
+    {
+        eprintln!(
+            "error: --threads 0: at least 1 thread is needed (leave --threads out to use all {} cores)",
+            default_threads()
+        );
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -114,11 +125,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             misclassified,
             misclassified_max,
             confusion,
+            threads,
         }) => {
-            let evaluation = eval_files(&model, &dataset, skip, &progress)?;
+            let threads = threads
+                .and_then(NonZeroUsize::new)
+                .unwrap_or_else(default_threads);
+            let evaluation = eval_files(&model, &dataset, skip, threads, &progress)?;
             let agreement = match agree_with {
                 Some(other) => {
-                    let theirs = eval_files(&other, &dataset, skip, &progress)?;
+                    let theirs = eval_files(&other, &dataset, skip, threads, &progress)?;
                     Some(Agreement::between(&other, &evaluation, &theirs))
                 }
                 None => None,
@@ -275,6 +290,7 @@ fn eval_files(
     model_path: &Path,
     dataset_path: &Path,
     skip: usize,
+    threads: NonZeroUsize,
     progress: &Progress,
 ) -> Result<Evaluation, Error> {
     let model_buf = read_blob(model_path)?;
@@ -288,7 +304,13 @@ fn eval_files(
         source,
     })?;
     let spinner = progress.step(&format!("evaluating {}", model_path.display()));
-    let evaluation = evaluate(&model, &dataset.skip(skip), model_path, dataset_path);
+    let evaluation = evaluate_threads(
+        &model,
+        &dataset.skip(skip),
+        model_path,
+        dataset_path,
+        threads,
+    );
     spinner.finish_and_clear();
     evaluation
 }
@@ -352,7 +374,7 @@ fn default_job(args: &JobArgs, progress: &Progress) -> Result<(), Failure> {
         None,
         progress,
     )?;
-    let evaluation = eval_files(&model_path, &dataset_path, 0, progress)?;
+    let evaluation = eval_files(&model_path, &dataset_path, 0, default_threads(), progress)?;
     say!(
         "accuracy {:.4} ({}/{} correct) in {:.3} s, {:.0} images/s",
         evaluation.accuracy(),
