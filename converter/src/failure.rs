@@ -17,6 +17,14 @@ pub enum Failure {
         /// What is wrong with it.
         reason: String,
     },
+    /// int8 asked for without calibration images, and no data directory has MNIST's.
+    #[error("{}: int8 needs calibration images: pass --calibration IMAGES (an IDX image file or a dataset blob), or --data-dir DIR holding t10k-images-idx3-ubyte.gz (looked in {searched})", weights.display())]
+    NoCalibration {
+        /// The weight file being converted.
+        weights: PathBuf,
+        /// The directories tried, comma-separated.
+        searched: String,
+    },
     /// An image index past the end of a dataset.
     #[error("{}: no image {index}: the dataset has {len} images (0 to {})", path.display(), len.saturating_sub(1))]
     Index {

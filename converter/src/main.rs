@@ -84,7 +84,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     convert::calibration_images(&path, calibration_count)?
                 }
                 (Precision::Int8, None) => {
-                    let dir = data_dir::resolve(cli.job.data_dir.as_deref())?;
+                    let dir =
+                        data_dir::resolve(cli.job.data_dir.as_deref()).map_err(|e| match e {
+                            converter::Error::NoData { searched, .. } => Failure::NoCalibration {
+                                weights: weights.clone(),
+                                searched,
+                            },
+                            other => other.into(),
+                        })?;
                     convert::calibration_images(
                         &dir.join(data_dir::TEST_IMAGES),
                         calibration_count,

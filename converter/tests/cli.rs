@@ -242,3 +242,29 @@ fn default_job_without_data_says_what_to_do() {
     assert!(stderr.contains("--data-dir"), "{stderr}");
     assert!(stderr.contains("sample_weight.pkl"), "{stderr}");
 }
+
+#[test]
+fn int8_without_calibration_images_says_what_to_pass() {
+    let empty = tempfile::tempdir().unwrap();
+    let weights = data_dir().join("sample_weight.pkl");
+    let output = empty.path().join("int8.bin");
+    let out = Command::new(env!("CARGO_BIN_EXE_converter"))
+        .arg("--data-dir")
+        .arg(empty.path())
+        .args([
+            Path::new("model"),
+            &weights,
+            Path::new("--precision"),
+            Path::new("int8"),
+        ])
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("int8 needs calibration images"), "{stderr}");
+    assert!(stderr.contains("--calibration"), "{stderr}");
+    assert!(!output.exists());
+}
