@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::data_dir;
+use common::{data_dir, fails};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -37,13 +37,7 @@ fn converter(args: &[&Path]) -> Output {
 /// Returns the single error line.
 fn assert_fails(args: &[&Path], output: &Path, needle: &str) -> String {
     let _ = std::fs::remove_file(output);
-    let out = converter(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+    let stderr = fails(&converter(args), &[needle]);
     assert!(!output.exists(), "{} was created", output.display());
 
     std::fs::write(output, b"previous contents").unwrap();
@@ -196,12 +190,7 @@ fn blobs(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn eval_fails(model: &Path, dataset: &Path, needle: &str) {
-    let out = converter(&[Path::new("eval"), model, dataset]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(!stderr.contains("panicked"));
-    assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+    fails(&converter(&[Path::new("eval"), model, dataset]), &[needle]);
 }
 
 #[test]
@@ -236,11 +225,7 @@ fn default_job_without_data_says_what_to_do() {
         .current_dir(empty.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("--data-dir"), "{stderr}");
-    assert!(stderr.contains("sample_weight.pkl"), "{stderr}");
+    fails(&out, &["--data-dir", "sample_weight.pkl"]);
 }
 
 #[test]
@@ -261,10 +246,6 @@ fn int8_without_calibration_images_says_what_to_pass() {
         .arg(&output)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("int8 needs calibration images"), "{stderr}");
-    assert!(stderr.contains("--calibration"), "{stderr}");
+    fails(&out, &["int8 needs calibration images", "--calibration"]);
     assert!(!output.exists());
 }

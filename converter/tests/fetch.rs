@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fails;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -127,18 +129,6 @@ fn stdout(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(out: &Output, needles: &[&str]) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
-    }
-    stderr
 }
 
 fn sha256(path: &Path) -> Vec<u8> {

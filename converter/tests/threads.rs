@@ -1,27 +1,13 @@
 //! `converter eval --threads N`: the same predictions, in the same order, on any number of
 //! threads; `--threads 0` is refused in one line.
 
+mod common;
+
+use common::{data_dir, fails};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CONVERTER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    for file in [
-        "sample_weight.pkl",
-        "t10k-images-idx3-ubyte.gz",
-        "t10k-labels-idx1-ubyte.gz",
-    ] {
-        assert!(
-            dir.join(file).is_file(),
-            "reference data missing: no {file} in {} (set CONVERTER_DATA_DIR)",
-            dir.display()
-        );
-    }
-    dir
-}
 
 fn converter(args: &[&Path]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_converter"))
@@ -192,11 +178,8 @@ fn zero_threads_is_one_clear_error_line() {
         Path::new("--predictions"),
         &predictions,
     ]);
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(1), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    let stderr = fails(&result, &["at least 1"]);
     assert!(stderr.starts_with("error: --threads 0: "), "{stderr}");
-    assert!(stderr.contains("at least 1"), "{stderr}");
     assert!(result.stdout.is_empty());
     assert!(!predictions.exists());
 }

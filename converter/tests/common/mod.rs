@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The reference data: `$CONVERTER_DATA_DIR`, else `../shared/data`; fails (never skips)
 /// when any of `files` is missing.
@@ -28,4 +29,18 @@ pub fn data_dir() -> PathBuf {
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
     ])
+}
+
+/// Asserts a failed command: exit code 1, no panic, one `error:` line containing every
+/// needle. Returns that line.
+pub fn fails(out: &Output, needles: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+    }
+    stderr
 }
