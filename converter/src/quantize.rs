@@ -6,7 +6,7 @@
 //! f32 for its activation (softmax). Rounding is half away from zero throughout.
 
 use runtime::quant::PIXELS;
-use runtime::{Activation, I8Out, I8Params, Params, Quant};
+use runtime::{Activation, I8Out, I8Params, Params, Quant, WeightOrder};
 
 use crate::network::DenseParams;
 
@@ -70,10 +70,10 @@ pub enum OwnedParams {
     },
     /// int8 layer.
     I8 {
-        /// Weights, input-major, or output-major when `by_output`.
+        /// Weights in `order`.
         weights: Vec<i8>,
-        /// Whether `weights` is stored output-major.
-        by_output: bool,
+        /// Where each weight lies in `weights`.
+        order: WeightOrder,
         /// Biases in accumulator units, zero point folded in.
         bias: Vec<i32>,
         /// Input quantization.
@@ -112,13 +112,13 @@ impl OwnedParams {
             OwnedParams::F16 { weights, bias } => Params::F16 { weights, bias },
             OwnedParams::I8 {
                 weights,
-                by_output,
+                order,
                 bias,
                 input,
                 output,
             } => Params::I8(I8Params {
                 weights,
-                by_output: *by_output,
+                order: *order,
                 bias,
                 input: *input,
                 output: match output {
@@ -210,18 +210,16 @@ fn int8(
             (table, next)
         };
         // Layer 1 reads mostly-zero pixels, which the input-major kernel skips. Later layers
-        // read dense activations: with few outputs the output-major kernel, which sums each
-        // output in a register, is faster; with many, the input-major one, which streams each
-        // input's row, is (both measured on the Cortex-M4 for the book's network).
-        let by_output = i > 0 && layer.outputs <= 16;
-        let weights = if by_output {
-            transpose(&weights, layer.inputs, layer.outputs)
+        // read dense activations, which the column-block kernel sums in registers (both
+        // measured on the Cortex-M4 for the book's network).
+        let order = if i == 0 {
+            WeightOrder::InputMajor
         } else {
-            weights
+            WeightOrder::ColumnBlocks
         };
         out.push(OwnedParams::I8 {
-            weights,
-            by_output,
+            weights: reorder(&weights, layer.inputs, layer.outputs, order),
+            order,
             bias,
             input,
             output,
@@ -231,11 +229,13 @@ fn int8(
     Ok(out)
 }
 
-/// The `cols × rows` transpose of a row-major `rows × cols` matrix.
-fn transpose(values: &[i8], rows: usize, cols: usize) -> Vec<i8> {
-    (0..cols)
-        .flat_map(|c| (0..rows).map(move |r| values[r * cols + c]))
-        .collect()
+/// Input-major `inputs × outputs` weights stored in `order` instead.
+fn reorder(weights: &[i8], inputs: usize, outputs: usize, order: WeightOrder) -> Vec<i8> {
+    let mut out = vec![0; weights.len()];
+    for (k, &w) in weights.iter().enumerate() {
+        out[order.position(inputs, outputs, k / outputs, k % outputs)] = w;
+    }
+    out
 }
 
 /// Symmetric per-output-channel int8 weights and their scales.

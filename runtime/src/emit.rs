@@ -143,7 +143,7 @@ fn describe(spec: &DenseSpec<'_>, refs: &mut impl Iterator<Item = TensorRef>) ->
         Params::F32 { .. } | Params::F16 { .. } => LayerOp::Dense,
         Params::I8(p) => LayerOp::DenseI8(I8Dense {
             input: p.input,
-            by_output: p.by_output,
+            order: p.order,
             output: match p.output {
                 I8Out::Table { zero_point, .. } => I8Output::Table {
                     multipliers: next(),

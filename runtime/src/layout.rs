@@ -9,7 +9,7 @@ use core::ops::Range;
 pub const MAGIC: [u8; 4] = *b"TNNB";
 /// The newest format version this runtime reads; it reads every version from
 /// [`MIN_VERSION`] up. Writers stamp the lowest version that has every feature a blob uses.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// The oldest format version this runtime reads.
 pub const MIN_VERSION: u16 = 1;
 

@@ -78,7 +78,7 @@ pub use emit::{DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
 pub use error::{CapacityError, EmitError, FormatError, ShapeError, TensorName};
 pub use input::Input;
 pub use layout::Kind;
-pub use manifest::Quant;
+pub use manifest::{Quant, WeightOrder};
 pub use model::{Layer, Model};
 pub use params::{I8Out, I8Params, Params, Precision};
 pub use runner::Runner;

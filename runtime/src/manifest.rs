@@ -86,11 +86,54 @@ pub enum I8Output {
 pub struct I8Dense {
     /// Quantization of the layer's `u8` input.
     pub input: Quant,
-    /// Weights stored output-major (row `o` holds the weights into output `o`), for layers
-    /// whose inputs are mostly non-zero; otherwise input-major like `Dense`.
-    pub by_output: bool,
+    /// Where each weight lies in the weights tensor.
+    pub order: WeightOrder,
     /// How accumulators become outputs.
     pub output: I8Output,
+}
+
+/// Where the weight `W[i][o]` from input `i` to output `o` of an int8 layer is stored.
+///
+/// Each order suits a kernel: the runtime picks the kernel from the order, the converter
+/// picks the order from the layer's shape and place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WeightOrder {
+    /// At `i · outputs + o`, like `Dense` weights.
+    InputMajor,
+    /// At `o · inputs + i` (format version 2).
+    OutputMajor,
+    /// In blocks of adjacent outputs (format version 3): blocks of 8 outputs, then at most
+    /// one block each of 4, 2 and 1 for the rest (the bits of `outputs mod 8`). A block of
+    /// `w` outputs starting at output `c` holds `W[i][c + k]` at `c · inputs + i · w + k`.
+    ColumnBlocks,
+}
+
+impl WeightOrder {
+    /// Position of `W[i][o]` in a layer of `inputs × outputs` weights stored in this order.
+    pub fn position(self, inputs: usize, outputs: usize, i: usize, o: usize) -> usize {
+        match self {
+            WeightOrder::InputMajor => i * outputs + o,
+            WeightOrder::OutputMajor => o * inputs + i,
+            WeightOrder::ColumnBlocks => {
+                let mut start = 0;
+                for width in column_block_widths(outputs) {
+                    if o < start + width {
+                        return start * inputs + i * width + (o - start);
+                    }
+                    start += width;
+                }
+                // Past the last output: beyond every weight, like the other orders.
+                i * outputs + o
+            }
+        }
+    }
+}
+
+/// The widths of the [`WeightOrder::ColumnBlocks`] blocks of a layer with `outputs` outputs,
+/// first output first.
+pub fn column_block_widths(outputs: usize) -> impl Iterator<Item = usize> {
+    let rest = [4, 2, 1].into_iter().filter(move |w| outputs & w != 0);
+    core::iter::repeat_n(8, outputs / 8).chain(rest)
 }
 
 /// Where a tensor's payload lies in the blob.

@@ -285,7 +285,7 @@ fn params_view<'a>(
             weights: view(bytes, at(0), weights)?,
             bias: view(bytes, at(1), bias)?,
             input: q.input,
-            by_output: q.by_output,
+            order: q.order,
             output: match q.output {
                 I8Output::Table { zero_point, .. } => I8Out::Table {
                     multipliers: view(bytes, at(2), quantization)?,

@@ -2,7 +2,7 @@
 
 use crate::error::{FormatError, TensorName};
 use crate::half::f16_is_finite;
-use crate::manifest::Quant;
+use crate::manifest::{Quant, WeightOrder};
 use crate::tensor::check_finite;
 
 /// The numbers a dense layer computes with.
@@ -29,11 +29,11 @@ pub enum Params<'a> {
 /// Parameters of an int8 dense layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct I8Params<'a> {
-    /// Weights, `inputs × outputs` row-major, or `outputs × inputs` when `by_output`; the
-    /// weights into output `o` share the output channel's scale.
+    /// `inputs × outputs` weights in `order`; the weights into output `o` share the output
+    /// channel's scale.
     pub weights: &'a [i8],
-    /// Whether `weights` is stored output-major.
-    pub by_output: bool,
+    /// Where each weight lies in `weights`.
+    pub order: WeightOrder,
     /// Biases in accumulator units, with `−zero_point × Σ_i W[i][o]` folded in.
     pub bias: &'a [i32],
     /// Quantization of the `u8` input.
@@ -136,6 +136,10 @@ impl Params<'_> {
     pub(crate) fn version_needed(&self) -> u16 {
         match self {
             Params::F32 { .. } => 1,
+            Params::I8(I8Params {
+                order: WeightOrder::ColumnBlocks,
+                ..
+            }) => 3,
             Params::F16 { .. } | Params::I8(_) => 2,
         }
     }

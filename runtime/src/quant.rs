@@ -31,8 +31,19 @@ impl Quant {
 /// then nothing overflows.
 pub fn requantize(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> u8 {
     let product = i64::from(acc) * i64::from(multiplier);
-    let rounded = (product + (1i64 << (shift - 1))) >> shift;
-    (rounded + i64::from(zero_point)).clamp(0, 255) as u8
+    if shift < 32 {
+        let rounded = (product + (1i64 << (shift - 1))) >> shift;
+        return (rounded + i64::from(zero_point)).clamp(0, 255) as u8;
+    }
+    // The same value from the product's high word alone, which a 32-bit core shifts in one
+    // instruction: adding 2^(shift−1), a multiple of 2^32, leaves the low word as it is,
+    // and it only decides the rounding when `shift` is 32. |high| ≤ 2^30: no overflow.
+    let high = (product >> 32) as i32;
+    let rounded = match shift - 32 {
+        0 => high + (product as u32 >> 31) as i32,
+        t => (high + (1 << (t - 1))) >> t,
+    };
+    (rounded + i32::from(zero_point)).clamp(0, 255) as u8
 }
 
 #[cfg(test)]
@@ -69,5 +80,54 @@ mod tests {
         assert_eq!(requantize(1000, 1 << 30, 31, 0), 255);
         assert_eq!(requantize(-1000, 1 << 30, 31, 0), 0);
         assert_eq!(requantize(i32::MIN, i32::MAX, 62, 128), 128 - 1);
+    }
+
+    /// The definition in 64-bit arithmetic, as the format document states it.
+    fn reference(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> u8 {
+        let product = i64::from(acc) * i64::from(multiplier);
+        let rounded = (product + (1i64 << (shift - 1))) >> shift;
+        (rounded + i64::from(zero_point)).clamp(0, 255) as u8
+    }
+
+    #[test]
+    fn requantize_equals_the_64_bit_definition_for_every_shift() {
+        let extremes = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for shift in 1..=62u8 {
+            for _ in 0..4000 {
+                let r = next();
+                // Products landing near the rounding and saturation edges of this shift.
+                let acc = (r as i32) >> (r >> 59);
+                let multiplier = ((r >> 32) as i32) >> ((r >> 54) & 31);
+                let zp = (r >> 40) as u8;
+                assert_eq!(
+                    requantize(acc, multiplier, shift, zp),
+                    reference(acc, multiplier, shift, zp),
+                    "acc {acc} multiplier {multiplier} shift {shift}"
+                );
+            }
+            for acc in extremes {
+                for multiplier in extremes {
+                    for zp in [0, 128, 255] {
+                        assert_eq!(
+                            requantize(acc, multiplier, shift, zp),
+                            reference(acc, multiplier, shift, zp)
+                        );
+                    }
+                }
+            }
+        }
+        // Exact halves at shifts 32 and 33 round up.
+        assert_eq!(requantize(1, 1 << 30, 31, 0), 1);
+        assert_eq!(requantize(2, 1 << 30, 32, 0), 1);
+        assert_eq!(requantize(-2, 1 << 30, 32, 10), 10);
+        assert_eq!(requantize(4, 1 << 30, 33, 0), 1);
+        assert_eq!(requantize(-4, 1 << 30, 33, 10), 10);
     }
 }

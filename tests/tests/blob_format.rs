@@ -166,7 +166,7 @@ fn header_fields_are_checked() {
         parse(&version),
         Err(FormatError::UnsupportedVersion {
             found: 9,
-            supported: 2
+            supported: 3
         })
     );
     let mut kind = blob.clone();

@@ -8,7 +8,10 @@ use converter::convert::{self, Activations};
 use converter::data_dir::{TEST_IMAGES, WEIGHTS};
 use converter::quantize::Precision;
 use runtime::checksum::crc32;
-use runtime::{Dataset, FormatError, I8Out, Model, Params, Runner, TensorName};
+use runtime::{
+    Dataset, DenseSpec, FormatError, I8Out, I8Params, Model, ModelEncoder, Params, Runner,
+    TensorName, WeightOrder,
+};
 use tests::{book_model, data_dir, mnist_test};
 
 /// The book's network converted to `precision`; int8 calibrates on the first 1000 test images.
@@ -100,11 +103,27 @@ fn integer_reference(model: &Model<'_>, image: &[u8]) -> Vec<f32> {
         let n = layer.outputs();
         let acc: Vec<i128> = (0..n)
             .map(|o| {
-                let at = |i: usize| {
-                    if p.by_output {
-                        o * layer.inputs() + i
-                    } else {
-                        i * n + o
+                let inputs = layer.inputs();
+                let at = |i: usize| match p.order {
+                    WeightOrder::InputMajor => i * n + o,
+                    WeightOrder::OutputMajor => o * inputs + i,
+                    WeightOrder::ColumnBlocks => {
+                        // Blocks of 8 outputs, then one of 4, 2, 1 per bit of n mod 8.
+                        let (mut start, mut width) = (o / 8 * 8, 8);
+                        if o >= n / 8 * 8 {
+                            start = n / 8 * 8;
+                            for w in [4, 2, 1] {
+                                if (n % 8) & w == 0 {
+                                    continue;
+                                }
+                                width = w;
+                                if o < start + w {
+                                    break;
+                                }
+                                start += w;
+                            }
+                        }
+                        start * inputs + i * width + (o - start)
                     }
                 };
                 let dot: i128 = (0..layer.inputs())
@@ -161,6 +180,162 @@ fn int8_forward_equals_an_integer_reference_bit_for_bit() {
         let normalised: Vec<f32> = image.iter().map(|&p| f32::from(p) / 255.0).collect();
         assert_eq!(runner.forward(&normalised).unwrap(), want.as_slice());
     }
+}
+
+/// The int8 book network with every layer's weights moved to `order`, re-encoded.
+fn reordered(order: WeightOrder) -> BlobBuf {
+    let model = Model::from_bytes(int8().bytes()).unwrap();
+    let weights: Vec<Vec<i8>> = model
+        .layers()
+        .iter()
+        .map(|layer| {
+            let Params::I8(p) = layer.params() else {
+                panic!("int8 layer expected");
+            };
+            let (n, m) = (layer.inputs(), layer.outputs());
+            let mut moved = vec![0; n * m];
+            for i in 0..n {
+                for o in 0..m {
+                    let from = p.order.position(n, m, i, o);
+                    moved[order.position(n, m, i, o)] = p.weights[from];
+                }
+            }
+            moved
+        })
+        .collect();
+    let specs: Vec<DenseSpec<'_>> = model
+        .layers()
+        .iter()
+        .zip(&weights)
+        .map(|(layer, weights)| {
+            let Params::I8(p) = layer.params() else {
+                unreachable!()
+            };
+            DenseSpec {
+                inputs: layer.inputs(),
+                outputs: layer.outputs(),
+                activation: layer.activation(),
+                params: Params::I8(I8Params {
+                    weights,
+                    order,
+                    ..p
+                }),
+            }
+        })
+        .collect();
+    let encoder = ModelEncoder::new(&specs).unwrap();
+    let mut out = vec![0; encoder.encoded_len()];
+    encoder.emit(&mut out).unwrap();
+    BlobBuf::from_slice(&out)
+}
+
+#[test]
+fn every_weight_order_gives_the_same_outputs_bit_for_bit() {
+    let model = Model::from_bytes(int8().bytes()).unwrap();
+    // The converter's choice: the sparse first layer input-major, the others in blocks.
+    let orders: Vec<_> = model
+        .layers()
+        .iter()
+        .map(|l| match l.params() {
+            Params::I8(p) => p.order,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        orders,
+        [
+            WeightOrder::InputMajor,
+            WeightOrder::ColumnBlocks,
+            WeightOrder::ColumnBlocks
+        ]
+    );
+    assert_eq!(model.version(), 3);
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let want: Vec<Vec<u32>> = dataset
+        .iter()
+        .step_by(37)
+        .map(|(image, _)| {
+            runner
+                .forward(image)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+        .collect();
+    // Each order in every layer, the first included (the slow, general kernel there).
+    for (order, version) in [
+        (WeightOrder::InputMajor, 2),
+        (WeightOrder::OutputMajor, 2),
+        (WeightOrder::ColumnBlocks, 3),
+    ] {
+        let blob = reordered(order);
+        let other = Model::from_bytes(blob.bytes()).unwrap();
+        assert_eq!(other.version(), version, "{order:?}");
+        if version == 3 {
+            // Column blocks are new in version 3: a blob claiming 2 is refused.
+            let mut older = blob.bytes().to_vec();
+            older[4] = 2;
+            reseal(&mut older);
+            assert_eq!(
+                parse(&older),
+                Err(FormatError::VersionTooLow {
+                    version: 2,
+                    needed: 3
+                })
+            );
+        }
+        let mut runner = Runner::<100>::new(&other).unwrap();
+        for ((image, _), want) in dataset.iter().step_by(37).zip(&want) {
+            let got: Vec<u32> = runner
+                .forward(image)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(&got, want, "{order:?}");
+        }
+    }
+}
+
+#[test]
+fn column_blocks_cover_every_output_once() {
+    for outputs in 0..40 {
+        let widths: Vec<usize> = runtime::manifest::column_block_widths(outputs).collect();
+        assert_eq!(widths.iter().sum::<usize>(), outputs);
+        assert!(
+            widths
+                .windows(2)
+                .all(|w| w[0] >= w[1] && (w[0] == 8 || w[0] > w[1]))
+        );
+        let inputs = 3;
+        let mut seen = vec![false; inputs * outputs];
+        for i in 0..inputs {
+            for o in 0..outputs {
+                let at = WeightOrder::ColumnBlocks.position(inputs, outputs, i, o);
+                assert!(
+                    !std::mem::replace(&mut seen[at], true),
+                    "{outputs} outputs: {i},{o} twice"
+                );
+            }
+        }
+    }
+    // 100 outputs: twelve blocks of 8, then one of 4; 10 outputs: 8 and 2.
+    assert_eq!(
+        runtime::manifest::column_block_widths(100)
+            .filter(|&w| w == 8)
+            .count(),
+        12
+    );
+    assert_eq!(
+        runtime::manifest::column_block_widths(10).collect::<Vec<_>>(),
+        [8, 2]
+    );
+    assert_eq!(
+        WeightOrder::ColumnBlocks.position(50, 10, 3, 9),
+        8 * 50 + 3 * 2 + 1
+    );
 }
 
 /// Rewrites the trailing checksum so that a deliberate change passes the CRC check.
