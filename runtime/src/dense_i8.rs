@@ -201,6 +201,28 @@ mod tests {
     }
 
     #[test]
+    fn column_blocks_of_every_width_equal_the_input_major_kernel() {
+        use crate::manifest::WeightOrder;
+        // 15 outputs: blocks of 8, 4, 2 and 1; 7 inputs.
+        let (n, m) = (7, 15);
+        let input: [u8; 7] = [3, 0, 255, 7, 1, 128, 9];
+        let weights: [i8; 105] = core::array::from_fn(|k| (k as i8).wrapping_mul(71));
+        let mut blocked = [0i8; 105];
+        for (k, &w) in weights.iter().enumerate() {
+            blocked[WeightOrder::ColumnBlocks.position(n, m, k / m, k % m)] = w;
+        }
+        let bias: [i32; 15] = core::array::from_fn(|o| o as i32 * 1000 - 7000);
+        let (mut a, mut b) = ([0; 15], [0; 15]);
+        dense_i8(&input, |x| x, &weights, &bias, &mut a);
+        super::dense_i8_column_blocks(&input, &blocked, &bias, &mut b);
+        assert_eq!(a, b);
+        let mut c = [0; 15];
+        let order = WeightOrder::ColumnBlocks;
+        super::dense_i8_any_order(&input, |x| x, order, &blocked, &bias, &mut c);
+        assert_eq!(a, c);
+    }
+
+    #[test]
     fn output_major_dot_products_equal_the_input_major_kernel() {
         let input: [u8; 5] = [3, 0, 255, 7, 1];
         // Input-major 5 × 3 weights and their output-major transpose.
