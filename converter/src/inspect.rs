@@ -5,7 +5,7 @@ use std::path::Path;
 
 use runtime::blob::Header;
 use runtime::layout::{self, Kind};
-use runtime::{Dataset, I8Out, Model, Params};
+use runtime::{Dataset, I8Out, Model, Params, WeightOrder};
 
 use crate::error::Error;
 
@@ -75,9 +75,14 @@ fn describe_model(out: &mut String, model: &Model<'_>) {
                     format!("dequantized to f32 per output channel, then {activation}")
                 }
             };
+            let order = match p.order {
+                WeightOrder::InputMajor => "input-major",
+                WeightOrder::OutputMajor => "output-major",
+                WeightOrder::ColumnBlocks => "in column blocks",
+            };
             let _ = writeln!(
                 out,
-                "       input scale {} zero point {}; output: {output}",
+                "       input scale {} zero point {}; weights {order}; output: {output}",
                 p.input.scale, p.input.zero_point
             );
         }
