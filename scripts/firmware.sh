@@ -117,6 +117,25 @@ for p in $precisions; do
   [ "$code" = 0 ] || { echo "FAIL: the $p firmware exited with $code"; status=1; }
 done
 
+echo "== cycle estimate: the first image once more, each executed instruction traced"
+# Only the forward pass's functions are logged (-dfilter); scripts/cycle_estimate.py prices
+# them with the Cortex-M4's documented instruction timings.
+"$conv" dataset "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" --limit 1 \
+  -o "$run/first-image.bin" >/dev/null
+for p in $precisions; do
+  trace=$run/$p/trace
+  mkdir -p "$trace"
+  ln -sf ../../first-image.bin "$trace/dataset.bin"
+  "$conv" eval "$run/$p/model.bin" "$run/first-image.bin" --predictions "$trace/host-predictions.u8" >/dev/null
+  ranges=$(python3 "$root/scripts/cycle_estimate.py" ranges "$run/$p/firmware.elf")
+  (cd "$trace" && timeout 300 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
+    -semihosting-config enable=on,target=native -icount shift=6 -singlestep -d exec,nochain \
+    -dfilter "$ranges" -D exec.log -kernel "$run/$p/firmware.elf" >/dev/null) || status=1
+  python3 "$root/scripts/cycle_estimate.py" estimate "$run/$p/firmware.elf" "$trace/exec.log" \
+    | tee "$run/$p/cycles.log" || status=1
+  rm -f "$trace/exec.log"
+done
+
 echo "== a corrupted model blob must stop the firmware at start"
 set +e
 corrupt_out=$(cd "$run/f32" && timeout 60 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \

@@ -52,6 +52,8 @@ def figures(run, p, harness_code):
     target = grab(r"on-target: (\d+)/(\d+) correct; host: (\d+)/\d+ correct; same class as the host for (\d+)/")
     layers = re.findall(r"layer (\d+) \((\S+), \S+ (\S+)\): (\d+) instructions", log)
     first = grab(r"first image, all layers: (\d+) instructions")
+    cycles_log = os.path.join(run, p, "cycles.log")
+    cycles = re.search(r"(\d+) instructions traced, about (\d+) cycles", open(cycles_log).read()) if os.path.exists(cycles_log) else None
     if not (ram and mean and macs and target):
         return None
     return {
@@ -71,6 +73,8 @@ def figures(run, p, harness_code):
         "agree": int(target[4]),
         "layers": layers,
         "first": int(first[1]) if first else 0,
+        # Cycles per instruction of the traced first image, applied to the mean.
+        "cpi": int(cycles[2]) / int(cycles[1]) if cycles else None,
     }
 
 
@@ -97,6 +101,9 @@ def main():
     line("instructions per inference, mean", lambda r: r["mean"])
     line("  min .. max over the 10000 images", lambda r: f"{r['min']}..{r['max']}")
     line("  per multiply-accumulate (mean)", lambda r: f"{r['mean'] / r['macs']:.2f}")
+    line("  cycle estimate per inference, mean", lambda r: f"{r['mean'] * r['cpi']:.0f}" if r["cpi"] else "-")
+    line("  cycles per instruction (first image)", lambda r: f"{r['cpi']:.2f}" if r["cpi"] else "-")
+    line("  cycles per multiply-accumulate (mean)", lambda r: f"{r['mean'] * r['cpi'] / r['macs']:.2f}" if r["cpi"] else "-")
     line("first image, whole network", lambda r: r["first"])
     for i in range(max((len(r["layers"]) for r in rows.values() if r), default=0)):
         line(f"  layer {i + 1}", lambda r: f"{r['layers'][i][3]} ({int(r['layers'][i][3]) / (lambda a, b: a * b)(*map(int, r['layers'][i][1].split('x'))):.2f}/MAC)")
