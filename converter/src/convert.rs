@@ -183,8 +183,8 @@ fn is_layer_key(key: &str, layers: usize) -> bool {
 }
 
 /// Reads an IDX file, gunzipping it if needed.
-fn read_idx(path: &Path) -> Result<Vec<u8>, Error> {
-    idx::gunzip_if_needed(read_input(path)?).map_err(|source| Error::Idx {
+fn read_idx(path: &Path, consumed: &mut dyn FnMut(usize)) -> Result<Vec<u8>, Error> {
+    idx::gunzip_reporting(read_input(path)?, consumed).map_err(|source| Error::Idx {
         path: path.to_path_buf(),
         source,
     })
@@ -197,12 +197,27 @@ fn read_idx(path: &Path) -> Result<Vec<u8>, Error> {
 /// [`Error::Read`], [`Error::Empty`], [`Error::Idx`], [`Error::CountMismatch`] or
 /// [`Error::Emit`] (a label of 10 or more).
 pub fn dataset_blob(images: &Path, labels: &Path, limit: Option<usize>) -> Result<Vec<u8>, Error> {
+    dataset_blob_reporting(images, labels, limit, &mut |_| {})
+}
+
+/// [`dataset_blob`], calling `consumed` as the two files' bytes are read and decompressed;
+/// the calls add up to the files' sizes, images first.
+///
+/// # Errors
+/// As [`dataset_blob`].
+pub fn dataset_blob_reporting(
+    images: &Path,
+    labels: &Path,
+    limit: Option<usize>,
+    consumed: &mut dyn FnMut(usize),
+) -> Result<Vec<u8>, Error> {
     let idx_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Idx { path, source }
     };
-    let mut pixels = idx::parse_images(&read_idx(images)?).map_err(idx_error(images))?;
-    let mut label_values = idx::parse_labels(&read_idx(labels)?).map_err(idx_error(labels))?;
+    let mut pixels = idx::parse_images(&read_idx(images, consumed)?).map_err(idx_error(images))?;
+    let mut label_values =
+        idx::parse_labels(&read_idx(labels, consumed)?).map_err(idx_error(labels))?;
     if pixels.count != label_values.len() {
         return Err(Error::CountMismatch {
             images_path: images.to_path_buf(),

@@ -185,6 +185,26 @@ pub fn evaluate_threads(
     dataset_path: &Path,
     threads: NonZeroUsize,
 ) -> Result<Evaluation, Error> {
+    evaluate_reporting(model, dataset, model_path, dataset_path, threads, &|_| {})
+}
+
+/// Images classified between two calls of [`evaluate_reporting`]'s `classified`.
+const REPORT_EVERY: usize = 500;
+
+/// [`evaluate_threads`], calling `classified` from the working threads with the number of
+/// images each has just classified (at most [`REPORT_EVERY`] at a time); the calls add up
+/// to the number of images.
+///
+/// # Errors
+/// As [`evaluate_threads`].
+pub fn evaluate_reporting(
+    model: &Model<'_>,
+    dataset: &Dataset<'_>,
+    model_path: &Path,
+    dataset_path: &Path,
+    threads: NonZeroUsize,
+    classified: &(dyn Fn(usize) + Sync),
+) -> Result<Evaluation, Error> {
     check_shapes(model, dataset, model_path, dataset_path)?;
     let total = dataset.len();
     // Chunks of `per_chunk` images; the last may be shorter. At least one chunk, so that
@@ -205,10 +225,20 @@ pub fn evaluate_threads(
     let image_len = dataset.image_len();
     let mut predictions = vec![0; total];
     let start = Instant::now();
+    // Batches of REPORT_EVERY images: a report between them costs nothing measurable, and
+    // each image's class does not depend on its batch.
+    let classify =
+        |runner: &mut Runner<HOST_CAPACITY>, images: &[u8], predictions: &mut [usize]| {
+            let batches = images.chunks(REPORT_EVERY * image_len.max(1));
+            for (images, predictions) in batches.zip(predictions.chunks_mut(REPORT_EVERY)) {
+                runner
+                    .classify_batch(images, predictions)
+                    .expect("image and prediction counts were checked");
+                classified(predictions.len());
+            }
+        };
     if let [runner] = runners.as_mut_slice() {
-        runner
-            .classify_batch(images, &mut predictions)
-            .expect("image and prediction counts were checked");
+        classify(runner, images, &mut predictions);
     } else {
         // The calling thread classifies the last chunk itself instead of waiting idle.
         std::thread::scope(|scope| {
@@ -218,11 +248,7 @@ pub fn evaluate_threads(
                 .map(|(first, (runner, predictions))| {
                     let end = first + predictions.len();
                     let images = &images[first * image_len..end * image_len];
-                    move || {
-                        runner
-                            .classify_batch(images, predictions)
-                            .expect("image and prediction counts were checked");
-                    }
+                    move || classify(runner, images, predictions)
                 })
                 .collect::<Vec<_>>();
             let last = jobs.pop();

@@ -86,17 +86,38 @@ fn hex(bytes: &[u8; 4]) -> String {
 /// [`IdxError::Gzip`] for a damaged or truncated gzip stream, [`IdxError::TooLarge`] when
 /// it expands to more than [`MAX_DECOMPRESSED`] bytes (nothing beyond that is read).
 pub fn gunzip_if_needed(bytes: Vec<u8>) -> Result<Vec<u8>, IdxError> {
-    gunzip_limited(bytes, MAX_DECOMPRESSED)
+    gunzip_reporting(bytes, &mut |_| {})
 }
 
-/// [`gunzip_if_needed`] with a given limit on the decompressed size.
-fn gunzip_limited(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, IdxError> {
+/// [`gunzip_if_needed`], calling `consumed` with the number of input bytes each step uses
+/// up; the calls add up to the input's length.
+///
+/// # Errors
+/// As [`gunzip_if_needed`].
+pub fn gunzip_reporting(
+    bytes: Vec<u8>,
+    consumed: &mut dyn FnMut(usize),
+) -> Result<Vec<u8>, IdxError> {
+    gunzip_limited(bytes, MAX_DECOMPRESSED, consumed)
+}
+
+/// [`gunzip_reporting`] with a given limit on the decompressed size.
+fn gunzip_limited(
+    bytes: Vec<u8>,
+    limit: u64,
+    consumed: &mut dyn FnMut(usize),
+) -> Result<Vec<u8>, IdxError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
+        consumed(bytes.len());
         return Ok(bytes);
     }
     let capacity = bytes.len().saturating_mul(4).min(limit as usize);
     let mut out = Vec::with_capacity(capacity);
-    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+    let input = Reporting {
+        inner: bytes.as_slice(),
+        consumed,
+    };
+    flate2::read::MultiGzDecoder::new(input)
         .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(IdxError::Gzip)?;
@@ -104,6 +125,20 @@ fn gunzip_limited(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, IdxError> {
         return Err(IdxError::TooLarge { limit });
     }
     Ok(out)
+}
+
+/// A reader that reports how many bytes each read returns.
+struct Reporting<'a, R> {
+    inner: R,
+    consumed: &'a mut dyn FnMut(usize),
+}
+
+impl<R: Read> Read for Reporting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.consumed)(n);
+        Ok(n)
+    }
 }
 
 /// Parses an IDX image file (`u8`, three dimensions).
@@ -239,6 +274,20 @@ mod tests {
     }
 
     #[test]
+    fn reports_every_input_byte_consumed() {
+        use std::io::Write;
+        let raw = idx(1, &[5000], &[7; 5000]);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&raw).unwrap();
+        let gz = enc.finish().unwrap();
+        for input in [gz, raw.clone()] {
+            let (mut total, len) = (0, input.len());
+            assert_eq!(gunzip_reporting(input, &mut |n| total += n).unwrap(), raw);
+            assert_eq!(total, len);
+        }
+    }
+
+    #[test]
     fn caps_the_decompressed_size() {
         use std::io::Write;
         let raw = idx(1, &[100], &[0; 100]);
@@ -246,9 +295,9 @@ mod tests {
         enc.write_all(&raw).unwrap();
         let gz = enc.finish().unwrap();
         let limit = raw.len() as u64;
-        assert_eq!(gunzip_limited(gz.clone(), limit).unwrap(), raw);
+        assert_eq!(gunzip_limited(gz.clone(), limit, &mut |_| {}).unwrap(), raw);
         assert!(matches!(
-            gunzip_limited(gz, limit - 1),
+            gunzip_limited(gz, limit - 1, &mut |_| {}),
             Err(IdxError::TooLarge { limit: l }) if l == limit - 1
         ));
     }

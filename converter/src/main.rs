@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use converter::convert::{self, Activations};
-use converter::evaluate::{Agreement, Evaluation, default_threads, evaluate_threads};
+use converter::evaluate::{Agreement, Evaluation, default_threads, evaluate_reporting};
 use converter::quantize::Precision;
 use converter::{Error, data_dir, inspect};
 use runtime::{Dataset, Model};
@@ -284,9 +284,15 @@ fn convert_dataset(
     limit: Option<usize>,
     progress: &Progress,
 ) -> Result<(), Error> {
-    let spinner = progress.step(&format!("converting {}", images.display()));
-    let blob = convert::dataset_blob(images, labels, limit);
-    spinner.finish_and_clear();
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let bar = progress.bytes(
+        Some(size(images) + size(labels)),
+        &format!("converting {}", images.display()),
+    );
+    let blob = convert::dataset_blob_reporting(images, labels, limit, &mut |n| {
+        bar.inc(n as u64);
+    });
+    bar.finish_and_clear();
     let blob = blob?;
     convert::write_output(output, &blob)?;
     say!("wrote {}: dataset, {} bytes", output.display(), blob.len());
@@ -310,15 +316,16 @@ fn eval_files(
         path: dataset_path.to_path_buf(),
         source,
     })?;
-    let spinner = progress.step(&format!("evaluating {}", model_path.display()));
-    let evaluation = evaluate_threads(
-        &model,
-        &dataset.skip(skip),
-        model_path,
-        dataset_path,
-        threads,
+    let dataset = dataset.skip(skip);
+    let bar = progress.images(
+        dataset.len(),
+        &format!("evaluating {}", model_path.display()),
     );
-    spinner.finish_and_clear();
+    let evaluation =
+        evaluate_reporting(&model, &dataset, model_path, dataset_path, threads, &|n| {
+            bar.inc(n as u64)
+        });
+    bar.finish_and_clear();
     evaluation
 }
 

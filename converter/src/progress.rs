@@ -1,7 +1,6 @@
 //! Progress bars on stderr, drawn only when it is a terminal and `--quiet` is not given.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -34,14 +33,14 @@ impl Progress {
         bar
     }
 
-    /// A spinner for a step of unknown length, e.g. converting a dataset.
-    pub fn step(&self, message: &str) -> ProgressBar {
+    /// A counter of `len` images.
+    pub fn images(&self, len: usize, message: &str) -> ProgressBar {
         if !self.show {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new_spinner().with_style(style("{spinner} {msg} {elapsed}"));
+        let bar = ProgressBar::new(len as u64)
+            .with_style(style("{msg} [{wide_bar}] {human_pos}/{human_len} images"));
         bar.set_message(message.to_string());
-        bar.enable_steady_tick(Duration::from_millis(100));
         bar
     }
 }
