@@ -189,7 +189,7 @@ pub fn evaluate_threads(
 }
 
 /// Images classified between two calls of [`evaluate_reporting`]'s `classified`.
-const REPORT_EVERY: usize = 500;
+pub const REPORT_EVERY: usize = 500;
 
 /// [`evaluate_threads`], calling `classified` from the working threads with the number of
 /// images each has just classified (at most [`REPORT_EVERY`] at a time); the calls add up
