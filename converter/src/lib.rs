@@ -18,5 +18,6 @@ pub mod inspect;
 pub mod network;
 pub mod pickle;
 pub mod quantize;
+pub mod vector;
 
 pub use error::Error;

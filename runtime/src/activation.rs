@@ -2,32 +2,38 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::exp::exp;
 use crate::softmax::softmax;
 
 /// Slope of [`leaky_relu`] for negative inputs unless a model says otherwise.
 pub const DEFAULT_LEAKY_SLOPE: f32 = 0.1;
 
 /// Step function: 1 where `x > 0`, else 0.
+#[inline]
 pub fn step(x: f32) -> f32 {
     if x > 0.0 { 1.0 } else { 0.0 }
 }
 
 /// Logistic sigmoid `1 / (1 + e^-x)`.
+#[inline]
 pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + libm::expf(-x))
+    1.0 / (1.0 + exp(-x))
 }
 
 /// Rectified linear unit `max(0, x)`.
+#[inline]
 pub fn relu(x: f32) -> f32 {
     if x > 0.0 { x } else { 0.0 }
 }
 
 /// Leaky ReLU `max(slope·x, x)` (for slopes in `[0, 1]`: `x` if positive, else `slope·x`).
+#[inline]
 pub fn leaky_relu(x: f32, slope: f32) -> f32 {
     if x > 0.0 { x } else { slope * x }
 }
 
 /// Identity: `x` unchanged.
+#[inline]
 pub fn identity(x: f32) -> f32 {
     x
 }
@@ -56,6 +62,7 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation to a layer's output in place.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn apply(self, values: &mut [f32]) {
         match self {
             Activation::Identity => {}

@@ -5,11 +5,17 @@ use crate::input::Input;
 
 /// A stored weight that computes as f32: `f32` itself or IEEE half bits (`u16`).
 pub trait Weight: Copy {
+    /// The weight 0.
+    const ZERO: Self;
+
     /// The weight's value.
     fn value(self) -> f32;
 }
 
 impl Weight for f32 {
+    const ZERO: f32 = 0.0;
+
+    #[inline]
     fn value(self) -> f32 {
         self
     }
@@ -17,10 +23,17 @@ impl Weight for f32 {
 
 /// Half-precision bits; validation guarantees they are finite.
 impl Weight for u16 {
+    const ZERO: u16 = 0;
+
+    #[inline]
     fn value(self) -> f32 {
         f16_finite_to_f32(self)
     }
 }
+
+/// Most outputs whose sums [`dense_blocks`] keeps in registers at once: 8 of a Cortex-M's
+/// 32 single-precision registers; 64 floats elsewhere, four AVX-512 or eight AVX registers.
+pub const BLOCK: usize = if cfg!(target_arch = "arm") { 8 } else { 64 };
 
 /// Computes `out = input · weights + bias` for `weights` of shape `(input.len(), out.len())`
 /// in row-major order.
@@ -28,6 +41,7 @@ impl Weight for u16 {
 /// Each input scales one weight row into the outputs, so an input of zero (most MNIST
 /// pixels) costs nothing, and the inner loop runs over contiguous memory. Sums are formed
 /// first and the bias added last, as numpy's `np.dot(x, W) + b` does.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn dense<T: Input, W: Weight>(input: &[T], weights: &[W], bias: &[f32], out: &mut [f32]) {
     if out.is_empty() {
         return;
@@ -44,6 +58,94 @@ pub fn dense<T: Input, W: Weight>(input: &[T], weights: &[W], bias: &[f32], out:
     }
     for (y, b) in out.iter_mut().zip(bias) {
         *y += b;
+    }
+}
+
+/// Computes the same `out = input · weights + bias` as [`dense`], bit for bit, a block of
+/// up to [`BLOCK`] outputs at a time: the block's sums stay in registers while each input
+/// scales its slice of a weight row into them. One pass over the inputs per block, so it
+/// suits layers with few outputs, or dense inputs; zero inputs are still skipped.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+pub fn dense_blocks<T: Input, W: Weight>(
+    input: &[T],
+    weights: &[W],
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    let stride = out.len();
+    for (col, (out, bias)) in (0..)
+        .step_by(BLOCK)
+        .zip(out.chunks_mut(BLOCK).zip(bias.chunks(BLOCK)))
+    {
+        // The narrowest block that covers the columns: fewer wasted lanes on the last one.
+        let width = out.len();
+        if width > 32 && BLOCK >= 64 {
+            block::<T, W, 64>(input, weights, stride, col, bias, out);
+        } else if width > 16 && BLOCK >= 32 {
+            block::<T, W, 32>(input, weights, stride, col, bias, out);
+        } else if width > 8 && BLOCK >= 16 {
+            block::<T, W, 16>(input, weights, stride, col, bias, out);
+        } else if width > 4 {
+            block::<T, W, 8>(input, weights, stride, col, bias, out);
+        } else if width > 2 {
+            block::<T, W, 4>(input, weights, stride, col, bias, out);
+        } else {
+            block::<T, W, 1>(input, weights, stride, col, bias, out);
+            if let (Some(out), Some(bias)) = (out.get_mut(1..), bias.get(1..)) {
+                block::<T, W, 1>(input, weights, stride, col + 1, bias, out);
+            }
+        }
+    }
+}
+
+/// Outputs `col .. col + out.len()` (at most `K`) of [`dense_blocks`], in `K` lanes: a lane
+/// past `out.len()` reads whatever weights follow and is dropped.
+#[inline(always)]
+fn block<T: Input, W: Weight, const K: usize>(
+    input: &[T],
+    weights: &[W],
+    stride: usize,
+    col: usize,
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    let mut acc = [0.0f32; K];
+    // Runs of zero inputs (an MNIST digit's background) are skipped a chunk at a time, in
+    // a check a compiler vectorises.
+    const CHUNK: usize = 16;
+    for (c, chunk) in input.chunks(CHUNK).enumerate() {
+        if chunk.iter().fold(true, |zero, x| zero & x.is_zero()) {
+            continue;
+        }
+        for (i, x) in (c * CHUNK..).zip(chunk) {
+            if !x.is_zero() {
+                add_row(&mut acc, x.to_f32(), weights, i * stride + col);
+            }
+        }
+    }
+    for ((y, a), b) in out.iter_mut().zip(acc).zip(bias) {
+        *y = a + b;
+    }
+}
+
+/// `acc += x × weights[start .. start + K]`; lanes past the end of `weights` add 0.
+#[inline(always)]
+fn add_row<W: Weight, const K: usize>(acc: &mut [f32; K], x: f32, weights: &[W], start: usize) {
+    let padded;
+    let row: &[W; K] = match weights.get(start..).and_then(|r| r.first_chunk()) {
+        Some(row) => row,
+        None => {
+            let rest = weights.get(start..).unwrap_or(&[]);
+            let mut lanes = [W::ZERO; K];
+            for (lane, &w) in lanes.iter_mut().zip(rest) {
+                *lane = w;
+            }
+            padded = lanes;
+            &padded
+        }
+    };
+    for (a, w) in acc.iter_mut().zip(row) {
+        *a += x * w.value();
     }
 }
 

@@ -30,11 +30,15 @@ pub trait Input: Copy + sealed::Sealed {
 
     /// The pixel itself (`u8` inputs only; `f32` inputs give 0 and are never asked).
     fn pixel(self) -> u8;
+
+    /// Whether the network sees 0, checked without converting.
+    fn is_zero(self) -> bool;
 }
 
 impl Input for f32 {
     const IS_PIXEL: bool = false;
 
+    #[inline]
     fn to_f32(self) -> f32 {
         self
     }
@@ -42,17 +46,28 @@ impl Input for f32 {
     fn pixel(self) -> u8 {
         0
     }
+
+    #[inline]
+    fn is_zero(self) -> bool {
+        self == 0.0
+    }
 }
 
 impl Input for u8 {
     const IS_PIXEL: bool = true;
 
+    #[inline]
     fn to_f32(self) -> f32 {
         PIXEL_TO_F32[usize::from(self)]
     }
 
     fn pixel(self) -> u8 {
         self
+    }
+
+    #[inline]
+    fn is_zero(self) -> bool {
+        self == 0
     }
 }
 

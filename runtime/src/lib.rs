@@ -60,6 +60,7 @@ pub mod dense;
 pub mod dense_i8;
 pub mod emit;
 mod error;
+pub mod exp;
 pub mod half;
 mod input;
 pub mod layout;

@@ -1,6 +1,6 @@
 //! The forward pass: a model bound to scratch buffers of fixed capacity.
 
-use crate::dense::dense;
+use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(feature = "int8")]
 use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output, dense_i8_column_blocks};
 use crate::error::{CapacityError, ShapeError};
@@ -76,6 +76,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     ///
     /// # Errors
     /// [`ShapeError::Input`] when `input` is not [`Model::input_len`] long.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn forward<T: Input>(&mut self, input: &[T]) -> Result<&[f32], ShapeError> {
         let expected = self.model.input_len();
         if input.len() != expected {
@@ -92,6 +93,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     ///
     /// # Errors
     /// As [`Runner::forward`].
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn forward_traced<T: Input>(
         &mut self,
         input: &[T],
@@ -111,6 +113,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     ///
     /// # Errors
     /// As [`Runner::forward`].
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn classify<T: Input>(&mut self, input: &[T]) -> Result<usize, ShapeError> {
         self.forward(input).map(|out| argmax(out).unwrap_or(0))
     }
@@ -120,6 +123,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     /// # Errors
     /// [`ShapeError::Batch`] when `inputs` is not a whole number of inputs,
     /// [`ShapeError::Output`] when `outputs` does not hold one output per input.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn forward_batch<T: Input>(
         &mut self,
         inputs: &[T],
@@ -143,6 +147,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     ///
     /// # Errors
     /// As [`Runner::forward_batch`], with `classes` holding one entry per input.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn classify_batch<T: Input>(
         &mut self,
         inputs: &[T],
@@ -158,9 +163,13 @@ impl<'m, const N: usize> Runner<'m, N> {
     }
 
     /// The layer loop; `input` has the model's input length and every layer fits `N`.
-    // The callback is `dyn` and inlining is refused so that the layer loop exists once per
-    // input type, however many entry points call it (code size on microcontrollers).
-    #[inline(never)]
+    // The callback is `dyn` and, on a Cortex-M, inlining is refused so that the layer loop
+    // exists once per input type, however many entry points call it (code size). Elsewhere
+    // the entry points, this loop and the kernels below it inline all the way, so that a
+    // caller compiled for wider vector units (AVX2, AVX-512; see the converter's `vector`
+    // module) gets the kernels compiled for them too.
+    #[cfg_attr(target_arch = "arm", inline(never))]
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     fn run<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
         match self.model.precision() {
             #[cfg(feature = "int8")]
@@ -170,17 +179,23 @@ impl<'m, const N: usize> Runner<'m, N> {
     }
 
     /// Float layers: f32 activations ping-pong between the two buffers.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     fn run_float<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
         let layers = self.model.layers();
         let Some((first, rest)) = layers.split_first() else {
             return &[];
         };
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
-        float_layer(first, input, prefix_mut(cur, first.outputs()));
+        float_layer(first, input, prefix_mut(cur, first.outputs()), true);
         after_layer(1);
         let mut width = first.outputs();
         for (n, layer) in (2..).zip(rest) {
-            float_layer(layer, prefix(cur, width), prefix_mut(next, layer.outputs()));
+            float_layer(
+                layer,
+                prefix(cur, width),
+                prefix_mut(next, layer.outputs()),
+                false,
+            );
             after_layer(n);
             width = layer.outputs();
             core::mem::swap(&mut cur, &mut next);
@@ -191,6 +206,7 @@ impl<'m, const N: usize> Runner<'m, N> {
     #[cfg(feature = "int8")]
     /// Int8 layers: `u8` activations and `i32` accumulators in the same buffers, viewed
     /// as bytes and integers; the last layer dequantizes to f32.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
     fn run_int8<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
         let mut width = 0;
@@ -248,11 +264,20 @@ impl<'m, const N: usize> Runner<'m, N> {
 }
 
 /// Runs one float layer: dense product in its weight precision, then its activation.
-fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32]) {
+/// A float layer. The first reads the model's input, mostly zero pixels for MNIST: unless
+/// one block holds all its outputs, it streams the rows of the non-zero inputs instead of
+/// passing over the inputs once per block. A Cortex-M streams rows always (fewer
+/// instructions, measured).
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first: bool) {
+    let rows = cfg!(target_arch = "arm") || (first && out.len() > BLOCK);
     match layer.params() {
-        Params::F32 { weights, bias } => dense(input, weights, bias, out),
+        Params::F32 { weights, bias } if rows => dense(input, weights, bias, out),
+        Params::F32 { weights, bias } => dense_blocks(input, weights, bias, out),
         #[cfg(feature = "f16")]
-        Params::F16 { weights, bias } => dense(input, weights, bias, out),
+        Params::F16 { weights, bias } if rows => dense(input, weights, bias, out),
+        #[cfg(feature = "f16")]
+        Params::F16 { weights, bias } => dense_blocks(input, weights, bias, out),
         _ => return,
     }
     layer.activation().apply(out);

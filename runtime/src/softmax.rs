@@ -5,11 +5,12 @@
 /// Subtracting the maximum first keeps every exponent at or below zero, so large inputs
 /// such as `[1010, 1000, 990]` give finite probabilities that sum to 1. An empty slice is
 /// left as it is.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn softmax(values: &mut [f32]) {
     let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for v in values.iter_mut() {
-        *v = libm::expf(*v - max);
+        *v = crate::exp::exp(*v - max);
         sum += *v;
     }
     for v in values.iter_mut() {
@@ -21,6 +22,7 @@ pub fn softmax(values: &mut [f32]) {
 ///
 /// NaN never wins a comparison, so it is chosen only when it comes first (as in numpy,
 /// which returns the first NaN).
+#[inline]
 pub fn argmax(values: &[f32]) -> Option<usize> {
     let (first, rest) = values.split_first()?;
     let mut best = (0, *first);

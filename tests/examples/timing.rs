@@ -1,10 +1,13 @@
 //! Times the runtime on the workloads of `bench/numpy_ratio.py` and prints one JSON object
-//! of median seconds: `one_image`, `batch_10000`, `batches_of_100`.
+//! of median seconds: `one_image`, `batch_10000`, `batches_of_100` on the CPU's vector
+//! units as `converter eval` runs (`converter::vector`), and `one_image_portable` with the
+//! runtime's portable build, for comparison.
 //!
 //! `cargo run --release -p tests --example timing -- [RUNS]`
 
 use std::time::Instant;
 
+use converter::vector;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, mnist_test};
 
@@ -41,18 +44,24 @@ fn main() {
     let reps = 1000;
     let one = time(runs, || {
         for _ in 0..reps {
+            let image = std::hint::black_box(first);
+            std::hint::black_box(vector::classify(&mut runner, image).unwrap());
+        }
+    }) / reps as f64;
+    let portable = time(runs, || {
+        for _ in 0..reps {
             std::hint::black_box(runner.classify(std::hint::black_box(first)).unwrap());
         }
     }) / reps as f64;
     let batch = time(runs, || {
-        runner.classify_batch(images, &mut classes).unwrap()
+        vector::classify_batch(&mut runner, images, &mut classes).unwrap()
     });
     let per_100 = time(runs, || {
         for (chunk, out) in images
             .chunks_exact(100 * 784)
             .zip(classes.chunks_exact_mut(100))
         {
-            runner.classify_batch(chunk, out).unwrap();
+            vector::classify_batch(&mut runner, chunk, out).unwrap();
         }
     });
     let correct = classes
@@ -61,6 +70,6 @@ fn main() {
         .filter(|(c, l)| **c == usize::from(**l))
         .count();
     println!(
-        "{{\"one_image\": {one:e}, \"batch_10000\": {batch:e}, \"batches_of_100\": {per_100:e}, \"correct\": {correct}}}"
+        "{{\"one_image\": {one:e}, \"one_image_portable\": {portable:e}, \"batch_10000\": {batch:e}, \"batches_of_100\": {per_100:e}, \"correct\": {correct}}}"
     );
 }

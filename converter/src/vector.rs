@@ -1,0 +1,57 @@
+//! The runtime's forward pass compiled for the vector units of the CPU it runs on.
+//!
+//! The runtime's kernels are portable Rust; compiled inside the functions here they are
+//! also built for AVX2 with FMA and for AVX-512, and the first of those the CPU has is
+//! picked at run time (once, then cached). Other CPUs and architectures run the portable
+//! build. No special compiler flags are needed. Results are those of the portable build:
+//! the kernels do not fuse multiplies and adds.
+
+use multiversion::multiversion;
+use runtime::{Input, Runner, ShapeError};
+
+/// [`Runner::classify`], on the CPU's widest vector units.
+///
+/// # Errors
+/// As [`Runner::classify`].
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+))]
+pub fn classify<T: Input, const N: usize>(
+    runner: &mut Runner<'_, N>,
+    input: &[T],
+) -> Result<usize, ShapeError> {
+    runner.classify(input)
+}
+
+/// [`Runner::classify_batch`], on the CPU's widest vector units.
+///
+/// # Errors
+/// As [`Runner::classify_batch`].
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+))]
+pub fn classify_batch<T: Input, const N: usize>(
+    runner: &mut Runner<'_, N>,
+    inputs: &[T],
+    classes: &mut [usize],
+) -> Result<(), ShapeError> {
+    runner.classify_batch(inputs, classes)
+}
+
+/// [`Runner::forward_batch`], on the CPU's widest vector units.
+///
+/// # Errors
+/// As [`Runner::forward_batch`].
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+))]
+pub fn forward_batch<T: Input, const N: usize>(
+    runner: &mut Runner<'_, N>,
+    inputs: &[T],
+    outputs: &mut [f32],
+) -> Result<(), ShapeError> {
+    runner.forward_batch(inputs, outputs)
+}
