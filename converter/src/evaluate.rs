@@ -231,8 +231,7 @@ pub fn evaluate_reporting(
         |runner: &mut Runner<HOST_CAPACITY>, images: &[u8], predictions: &mut [usize]| {
             let batches = images.chunks(REPORT_EVERY * image_len.max(1));
             for (images, predictions) in batches.zip(predictions.chunks_mut(REPORT_EVERY)) {
-                runner
-                    .classify_batch(images, predictions)
+                crate::vector::classify_batch(runner, images, predictions)
                     .expect("image and prediction counts were checked");
                 classified(predictions.len());
             }
