@@ -273,11 +273,11 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
     let rows = cfg!(target_arch = "arm") || (first && out.len() > BLOCK);
     match layer.params() {
         Params::F32 { weights, bias } if rows => dense(input, weights, bias, out),
-        Params::F32 { weights, bias } => dense_blocks(input, weights, bias, out),
+        Params::F32 { weights, bias } => dense_blocks(input, weights, bias, out, first),
         #[cfg(feature = "f16")]
         Params::F16 { weights, bias } if rows => dense(input, weights, bias, out),
         #[cfg(feature = "f16")]
-        Params::F16 { weights, bias } => dense_blocks(input, weights, bias, out),
+        Params::F16 { weights, bias } => dense_blocks(input, weights, bias, out, first),
         _ => return,
     }
     layer.activation().apply(out);
