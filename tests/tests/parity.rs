@@ -46,10 +46,11 @@ fn batch_forward_equals_single_forward() {
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     let mut runner = Runner::<100>::new(&model).unwrap();
-    let images = &dataset.images()[..100 * 784];
-    let mut batch = vec![0.0; 100 * 10];
+    // 99 images: whole tiles of the batch path and a remainder run one by one.
+    let images = &dataset.images()[..99 * 784];
+    let mut batch = vec![0.0; 99 * 10];
     runner.forward_batch(images, &mut batch).unwrap();
-    let mut classes = vec![0; 100];
+    let mut classes = vec![0; 99];
     runner.classify_batch(images, &mut classes).unwrap();
     for (i, image) in images.chunks_exact(784).enumerate() {
         let single = runner.forward(image).unwrap().to_vec();
@@ -67,5 +68,22 @@ fn f32_input_gives_the_same_outputs_as_u8_pixels() {
         let from_u8 = runner.forward(image).unwrap().to_vec();
         let normalised: Vec<f32> = image.iter().map(|&p| f32::from(p) / 255.0).collect();
         assert_eq!(runner.forward(&normalised).unwrap(), from_u8);
+    }
+}
+
+#[test]
+fn vector_units_classify_every_image_like_the_portable_build() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let mut fast = vec![0; dataset.len()];
+    converter::vector::classify_batch(&mut runner, dataset.images(), &mut fast).unwrap();
+    for (i, ((image, _), fast)) in dataset.iter().zip(&fast).enumerate() {
+        let portable = runner.classify(image).unwrap();
+        assert_eq!(*fast, portable, "image {i}");
+        assert_eq!(
+            converter::vector::classify(&mut runner, image).unwrap(),
+            portable
+        );
     }
 }
