@@ -10,6 +10,7 @@ use crate::manifest::{WeightOrder, column_block_widths};
 /// Non-zero inputs are paired so that each accumulator is loaded and stored once per two
 /// rows (more rows run out of registers on a Cortex-M4); integer sums do not depend on the
 /// order.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn dense_i8<X: Copy>(
     input: &[X],
     q: impl Fn(X) -> u8,
@@ -41,10 +42,68 @@ pub fn dense_i8<X: Copy>(
     }
 }
 
+/// [`dense_i8`] for desktop CPUs: blocks of 64 outputs summed in vector registers, the
+/// non-zero inputs found 32 at a time as a bit mask (the layout of the Cortex-M kernel's
+/// pairs of rows suits scalar cores). Same wrapping sums, so the same results bit for bit.
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+pub fn dense_i8_sparse<X: Copy>(
+    input: &[X],
+    q: impl Fn(X) -> u8,
+    weights: &[i8],
+    bias: &[i32],
+    acc: &mut [i32],
+) {
+    const LANES: usize = 64;
+    const CHUNK: usize = 32;
+    let stride = acc.len();
+    for (col, (acc, bias)) in (0..)
+        .step_by(LANES)
+        .zip(acc.chunks_mut(LANES).zip(bias.chunks(LANES)))
+    {
+        let mut sums = [0i32; LANES];
+        for (c, chunk) in input.chunks(CHUNK).enumerate() {
+            let mut nonzero = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |mask, (j, &x)| mask | (u32::from(q(x) != 0) << j));
+            while nonzero != 0 {
+                let j = nonzero.trailing_zeros() as usize;
+                nonzero &= nonzero - 1;
+                let Some(&x) = chunk.get(j) else { break };
+                let x = i32::from(q(x));
+                let start = (c * CHUNK + j) * stride + col;
+                // Lanes past this block's outputs read the next weights and are dropped;
+                // past the end of the weights they read zeros.
+                let padded;
+                let row: &[i8; LANES] = match weights.get(start..).and_then(|r| r.first_chunk()) {
+                    Some(row) => row,
+                    None => {
+                        let mut lanes = [0; LANES];
+                        for (lane, &w) in lanes.iter_mut().zip(weights.get(start..).unwrap_or(&[]))
+                        {
+                            *lane = w;
+                        }
+                        padded = lanes;
+                        &padded
+                    }
+                };
+                for (s, &w) in sums.iter_mut().zip(row) {
+                    *s = s.wrapping_add(x * i32::from(w));
+                }
+            }
+        }
+        for ((a, s), &b) in acc.iter_mut().zip(sums).zip(bias) {
+            *a = b.wrapping_add(s);
+        }
+    }
+}
+
 /// `acc += x0 × row0 + x1 × row1`; the two products of one output (each at most 255 × 128
 /// in size) cannot overflow before they reach the accumulator. Kept out of line so that the
 /// loop gets the registers to itself.
-#[inline(never)]
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn add_two_rows(acc: &mut [i32], (x0, r0): (i32, &[i8]), (x1, r1): (i32, &[i8])) {
     for (a, (&w0, &w1)) in acc.iter_mut().zip(r0.iter().zip(r1)) {
         *a = a.wrapping_add(x0 * i32::from(w0) + x1 * i32::from(w1));
@@ -59,6 +118,7 @@ fn add_two_rows(acc: &mut [i32], (x0, r0): (i32, &[i8]), (x1, r1): (i32, &[i8]))
 /// for `weights` stored in [`WeightOrder::ColumnBlocks`]: each block's sums stay in
 /// registers while its weights stream by in order, the fastest form when most inputs are
 /// non-zero.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn dense_i8_column_blocks(input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
     let n = input.len();
     let mut start = 0;
@@ -82,6 +142,7 @@ pub fn dense_i8_column_blocks(input: &[u8], weights: &[i8], bias: &[i32], acc: &
 }
 
 /// One block of `K` outputs; `weights` holds `W[i][k]` at `i · K + k`.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn block<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
     if let (Ok(acc), Ok(bias)) = (<&mut [i32; K]>::try_from(acc), <&[i32; K]>::try_from(bias)) {
         *acc = block_sums(input, weights, bias);
@@ -89,7 +150,8 @@ fn block<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [
 }
 
 /// Kept out of line so that the `K` sums get the registers to themselves.
-#[inline(never)]
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn block_sums<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32; K]) -> [i32; K] {
     let mut acc = *bias;
     for (&x, w) in input.iter().zip(weights.chunks_exact(K)) {
@@ -104,6 +166,7 @@ fn block_sums<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32; K]) -> 
 /// Computes `acc[o] = bias[o] + Σ_i q(input[i]) × W[i][o]` for weights in any `order`, one
 /// weight at a time: correct for every blob, fast for none. The converter never stores a
 /// first layer in an order that needs it.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn dense_i8_any_order<X: Copy>(
     input: &[X],
     q: impl Fn(X) -> u8,
@@ -126,6 +189,7 @@ pub fn dense_i8_any_order<X: Copy>(
 /// arithmetic, for output-major `weights` of shape `(acc.len(), input.len())`: each output is
 /// a dot product summed in a register, the fastest form when most inputs are non-zero and the
 /// outputs are few.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn dense_i8_by_output<X: Copy>(
     input: &[X],
     q: impl Fn(X) -> u8,
@@ -220,6 +284,24 @@ mod tests {
         let order = WeightOrder::ColumnBlocks;
         super::dense_i8_any_order(&input, |x| x, order, &blocked, &bias, &mut c);
         assert_eq!(a, c);
+    }
+
+    #[cfg(not(target_arch = "arm"))]
+    #[test]
+    fn sparse_blocks_equal_the_pair_kernel_for_every_width() {
+        extern crate std;
+        use std::{vec, vec::Vec};
+        for (n, m) in [(1, 1), (40, 3), (33, 64), (70, 65), (9, 130)] {
+            let weights: Vec<i8> = (0..n * m).map(|k| (k as i8).wrapping_mul(89)).collect();
+            let bias: Vec<i32> = (0..m).map(|o| o as i32 * 37 - 500).collect();
+            let input: Vec<u8> = (0..n)
+                .map(|i| if i % 3 == 1 { 0 } else { (i * 53) as u8 })
+                .collect();
+            let (mut want, mut got) = (vec![0; m], vec![0; m]);
+            dense_i8(&input, |x| x, &weights, &bias, &mut want);
+            super::dense_i8_sparse(&input, |x| x, &weights, &bias, &mut got);
+            assert_eq!(got, want, "{n}x{m}");
+        }
     }
 
     #[test]

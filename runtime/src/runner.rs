@@ -3,6 +3,8 @@
 use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(not(target_arch = "arm"))]
 use crate::dense::{TILE, dense_tile};
+#[cfg(all(feature = "int8", not(target_arch = "arm")))]
+use crate::dense_i8::dense_i8_sparse;
 #[cfg(feature = "int8")]
 use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output, dense_i8_column_blocks};
 use crate::error::{CapacityError, ShapeError};
@@ -289,6 +291,9 @@ impl<'m, const N: usize> Runner<'m, N> {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
                 dense_i8_any_order(input, quantize, p.order, p.weights, p.bias, acc);
             } else if T::IS_PIXEL && p.input == PIXELS {
+                #[cfg(not(target_arch = "arm"))]
+                dense_i8_sparse(input, Input::pixel, p.weights, p.bias, acc);
+                #[cfg(target_arch = "arm")]
                 dense_i8(input, Input::pixel, p.weights, p.bias, acc);
             } else {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
@@ -346,7 +351,8 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
 /// table outputs (1 byte each), in place: byte `o` is written after accumulator `o`, which
 /// is the last to use it, has been read. Out of line: inlined, it competes with the
 /// forward pass for registers (300 more instructions per inference on a Cortex-M4).
-#[inline(never)]
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn narrow_through_table(
     bytes: &mut [u8],
     outputs: usize,
