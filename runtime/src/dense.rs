@@ -185,8 +185,7 @@ pub fn dense_tile<W: Weight>(
     for (col, bias) in (0..).step_by(TILE_BLOCK).zip(bias.chunks(TILE_BLOCK)) {
         let mut acc = [[0.0f32; TILE_BLOCK]; TILE];
         for (i, (((&xa, &xb), &xc), &xd)) in a.iter().zip(b).zip(c).zip(d).enumerate() {
-            let mut row = [0.0f32; TILE_BLOCK];
-            add_row(&mut row, 1.0, weights, i * stride + col);
+            let row = row::<W, TILE_BLOCK>(weights, i * stride + col);
             for (acc, x) in acc.iter_mut().zip([xa, xb, xc, xd]) {
                 for (s, w) in acc.iter_mut().zip(row) {
                     *s += x * w;
@@ -210,21 +209,32 @@ pub fn dense_tile<W: Weight>(
 /// `acc += x × weights[start .. start + K]`; lanes past the end of `weights` add 0.
 #[inline(always)]
 fn add_row<W: Weight, const K: usize>(acc: &mut [f32; K], x: f32, weights: &[W], start: usize) {
-    let padded;
-    let row: &[W; K] = match weights.get(start..).and_then(|r| r.first_chunk()) {
-        Some(row) => row,
-        None => {
-            let rest = weights.get(start..).unwrap_or(&[]);
-            let mut lanes = [W::ZERO; K];
-            for (lane, &w) in lanes.iter_mut().zip(rest) {
-                *lane = w;
+    match weights.get(start..).and_then(|r| r.first_chunk::<K>()) {
+        Some(row) => {
+            for (a, w) in acc.iter_mut().zip(row) {
+                *a += x * w.value();
             }
-            padded = lanes;
-            &padded
         }
-    };
-    for (a, w) in acc.iter_mut().zip(row) {
-        *a += x * w.value();
+        None => {
+            for (a, w) in acc.iter_mut().zip(row::<W, K>(weights, start)) {
+                *a += x * w;
+            }
+        }
+    }
+}
+
+/// `weights[start .. start + K]` as f32; lanes past the end of `weights` are 0.
+#[inline(always)]
+fn row<W: Weight, const K: usize>(weights: &[W], start: usize) -> [f32; K] {
+    match weights.get(start..).and_then(|r| r.first_chunk::<K>()) {
+        Some(row) => row.map(Weight::value),
+        None => {
+            let mut lanes = [0.0; K];
+            for (lane, w) in lanes.iter_mut().zip(weights.get(start..).unwrap_or(&[])) {
+                *lane = w.value();
+            }
+            lanes
+        }
     }
 }
 

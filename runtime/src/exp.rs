@@ -23,7 +23,8 @@ pub fn exp(x: f32) -> f32 {
     const ROUNDER: f32 = 12_582_912.0;
     let input = x;
     let x = x.clamp(LOWEST, HIGHEST);
-    let n = (x * LOG2_E + ROUNDER) - ROUNDER;
+    let shifted = x * LOG2_E + ROUNDER;
+    let n = shifted - ROUNDER;
     let r = (x - n * LN2_HIGH) - n * LN2_LOW;
     let mut p = 1.987_569_1e-4;
     p = p * r + 1.398_199_9e-3;
@@ -32,8 +33,16 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let e_r = p * (r * r) + r + 1.0;
-    // n is in [-126, 127]: 2^n is a normal f32.
-    let two_to_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // `shifted` is 1.5 × 2^23 + n exactly, so its bits are those of 1.5 × 2^23 plus n; n is
+    // in [-126, 127], so 2^n is a normal f32 whose exponent field is n + 127. Integer
+    // arithmetic on the bits, not a conversion, so that it vectorises.
+    let two_to_n = f32::from_bits(
+        shifted
+            .to_bits()
+            .wrapping_sub(ROUNDER.to_bits())
+            .wrapping_add(127)
+            << 23,
+    );
     let e = e_r * two_to_n;
     // Selects, not branches: they vectorise.
     let e = if input < LOWEST { 0.0 } else { e };
