@@ -100,8 +100,8 @@ pub fn dense_i8_sparse<X: Copy>(
 }
 
 /// `acc += x0 × row0 + x1 × row1`; the two products of one output (each at most 255 × 128
-/// in size) cannot overflow before they reach the accumulator. Kept out of line so that the
-/// loop gets the registers to itself.
+/// in size) cannot overflow before they reach the accumulator. On a Cortex-M, kept out of
+/// line so that the loop gets the registers to itself.
 #[cfg_attr(target_arch = "arm", inline(never))]
 #[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn add_two_rows(acc: &mut [i32], (x0, r0): (i32, &[i8]), (x1, r1): (i32, &[i8])) {
@@ -110,10 +110,6 @@ fn add_two_rows(acc: &mut [i32], (x0, r0): (i32, &[i8]), (x1, r1): (i32, &[i8]))
     }
 }
 
-/// Computes `acc[o] = bias[o] + Σ_i input[i] × weights[i][o]` with wrapping 32-bit
-/// arithmetic, for input-major `weights` of shape `(input.len(), acc.len())`, eight outputs
-/// at a time: their sums stay in registers while each input byte is loaded once per block,
-/// the fastest form when most inputs are non-zero.
 /// Computes `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with wrapping 32-bit arithmetic,
 /// for `weights` stored in [`WeightOrder::ColumnBlocks`]: each block's sums stay in
 /// registers while its weights stream by in order, the fastest form when most inputs are
@@ -149,7 +145,7 @@ fn block<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [
     }
 }
 
-/// Kept out of line so that the `K` sums get the registers to themselves.
+/// On a Cortex-M, kept out of line so that the `K` sums get the registers to themselves.
 #[cfg_attr(target_arch = "arm", inline(never))]
 #[cfg_attr(not(target_arch = "arm"), inline(always))]
 fn block_sums<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32; K]) -> [i32; K] {
@@ -302,6 +298,26 @@ mod tests {
             super::dense_i8_sparse(&input, |x| x, &weights, &bias, &mut got);
             assert_eq!(got, want, "{n}x{m}");
         }
+    }
+
+    #[test]
+    fn column_blocks_of_many_outputs_equal_the_input_major_kernel() {
+        extern crate std;
+        use crate::manifest::WeightOrder;
+        use std::{vec, vec::Vec};
+        // 139 outputs: seventeen blocks of 8, then 2 and 1.
+        let (n, m) = (6, 139);
+        let input: [u8; 6] = [255, 0, 7, 128, 1, 200];
+        let weights: Vec<i8> = (0..n * m).map(|k| (k as i8).wrapping_mul(113)).collect();
+        let mut blocked = vec![0i8; n * m];
+        for (k, &w) in weights.iter().enumerate() {
+            blocked[WeightOrder::ColumnBlocks.position(n, m, k / m, k % m)] = w;
+        }
+        let bias: Vec<i32> = (0..m).map(|o| o as i32 * 101 - 7000).collect();
+        let (mut want, mut got) = (vec![0; m], vec![0; m]);
+        dense_i8(&input, |x| x, &weights, &bias, &mut want);
+        super::dense_i8_column_blocks(&input, &blocked, &bias, &mut got);
+        assert_eq!(got, want);
     }
 
     #[test]
