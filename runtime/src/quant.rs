@@ -29,6 +29,7 @@ impl Quant {
 ///
 /// Valid for `shift` in `1..=62` and `multiplier` below `2^31`, which validation ensures;
 /// then nothing overflows.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
 pub fn requantize(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> u8 {
     let product = i64::from(acc) * i64::from(multiplier);
     if shift < 32 {
