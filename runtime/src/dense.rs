@@ -2,6 +2,7 @@
 
 use crate::half::f16_finite_to_f32;
 use crate::input::Input;
+use crate::nonzero::for_each_nonzero;
 
 /// A stored weight that computes as f32: `f32` itself or IEEE half bits (`u16`).
 pub trait Weight: Copy {
@@ -122,28 +123,11 @@ fn block<T: Input, W: Weight, const K: usize>(
         }
         return;
     }
-    // The non-zero inputs of each chunk as a bit mask (a check a compiler vectorises), then
-    // visited bit by bit: an MNIST digit's background costs one test per chunk, and no
-    // branch depends on each input's value.
-    const CHUNK: usize = 32;
-    for (c, chunk) in input.chunks(CHUNK).enumerate() {
-        let mut nonzero = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |mask, (j, x)| mask | (u32::from(!x.is_zero()) << j));
-        while nonzero != 0 {
-            let j = nonzero.trailing_zeros() as usize;
-            nonzero &= nonzero - 1;
-            if let Some(x) = chunk.get(j) {
-                add_row(
-                    &mut acc,
-                    x.to_f32(),
-                    weights,
-                    (c * CHUNK + j) * stride + col,
-                );
-            }
-        }
-    }
+    for_each_nonzero(
+        input,
+        |x| !x.is_zero(),
+        |i, x| add_row(&mut acc, x.to_f32(), weights, i * stride + col),
+    );
     for ((y, a), b) in out.iter_mut().zip(acc).zip(bias) {
         *y = a + b;
     }

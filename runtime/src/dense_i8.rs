@@ -1,6 +1,8 @@
 //! The fully connected layer in integers: `acc = bias + q_x · W`, then requantization.
 
 use crate::manifest::{WeightOrder, column_block_widths};
+#[cfg(not(target_arch = "arm"))]
+use crate::nonzero::for_each_nonzero;
 
 /// Computes `acc[o] = bias[o] + Σ_i q(input[i]) × weights[i][o]` with wrapping 32-bit
 /// arithmetic, for `weights` of shape `(input.len(), acc.len())` in row-major order.
@@ -55,26 +57,20 @@ pub fn dense_i8_sparse<X: Copy>(
     acc: &mut [i32],
 ) {
     const LANES: usize = 64;
-    const CHUNK: usize = 32;
     let stride = acc.len();
     for (col, (acc, bias)) in (0..)
         .step_by(LANES)
         .zip(acc.chunks_mut(LANES).zip(bias.chunks(LANES)))
     {
         let mut sums = [0i32; LANES];
-        for (c, chunk) in input.chunks(CHUNK).enumerate() {
-            let mut nonzero = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |mask, (j, &x)| mask | (u32::from(q(x) != 0) << j));
-            while nonzero != 0 {
-                let j = nonzero.trailing_zeros() as usize;
-                nonzero &= nonzero - 1;
-                let Some(&x) = chunk.get(j) else { break };
+        for_each_nonzero(
+            input,
+            |x| q(x) != 0,
+            |i, x| {
                 let x = i32::from(q(x));
-                let start = (c * CHUNK + j) * stride + col;
-                // Lanes past this block's outputs read the next weights and are dropped;
-                // past the end of the weights they read zeros.
+                let start = i * stride + col;
+                // Lanes past this block's outputs read the next weights and are dropped; past
+                // the end of the weights they read zeros.
                 let padded;
                 let row: &[i8; LANES] = match weights.get(start..).and_then(|r| r.first_chunk()) {
                     Some(row) => row,
@@ -91,8 +87,8 @@ pub fn dense_i8_sparse<X: Copy>(
                 for (s, &w) in sums.iter_mut().zip(row) {
                     *s = s.wrapping_add(x * i32::from(w));
                 }
-            }
-        }
+            },
+        );
         for ((a, s), &b) in acc.iter_mut().zip(sums).zip(bias) {
             *a = b.wrapping_add(s);
         }

@@ -66,6 +66,7 @@ mod input;
 pub mod layout;
 pub mod manifest;
 mod model;
+mod nonzero;
 mod params;
 pub mod quant;
 mod runner;
