@@ -6,52 +6,52 @@
 //! build. No special compiler flags are needed. Results are those of the portable build:
 //! the kernels do not fuse multiplies and adds.
 
-use multiversion::multiversion;
 use runtime::{Input, Runner, ShapeError};
 
-/// [`Runner::classify`], on the CPU's widest vector units.
-///
-/// # Errors
-/// As [`Runner::classify`].
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
-))]
-pub fn classify<T: Input, const N: usize>(
-    runner: &mut Runner<'_, N>,
-    input: &[T],
-) -> Result<usize, ShapeError> {
-    runner.classify(input)
+/// Compiles each function once more per target below; the first the CPU has is used.
+macro_rules! on_vector_units {
+    ($($function:item)*) => {$(
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+        ))]
+        $function
+    )*};
 }
 
-/// [`Runner::classify_batch`], on the CPU's widest vector units.
-///
-/// # Errors
-/// As [`Runner::classify_batch`].
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
-))]
-pub fn classify_batch<T: Input, const N: usize>(
-    runner: &mut Runner<'_, N>,
-    inputs: &[T],
-    classes: &mut [usize],
-) -> Result<(), ShapeError> {
-    runner.classify_batch(inputs, classes)
-}
+on_vector_units! {
+    /// [`Runner::classify`], on the CPU's widest vector units.
+    ///
+    /// # Errors
+    /// As [`Runner::classify`].
+    pub fn classify<T: Input, const N: usize>(
+        runner: &mut Runner<'_, N>,
+        input: &[T],
+    ) -> Result<usize, ShapeError> {
+        runner.classify(input)
+    }
 
-/// [`Runner::forward_batch`], on the CPU's widest vector units.
-///
-/// # Errors
-/// As [`Runner::forward_batch`].
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
-))]
-pub fn forward_batch<T: Input, const N: usize>(
-    runner: &mut Runner<'_, N>,
-    inputs: &[T],
-    outputs: &mut [f32],
-) -> Result<(), ShapeError> {
-    runner.forward_batch(inputs, outputs)
+    /// [`Runner::classify_batch`], on the CPU's widest vector units.
+    ///
+    /// # Errors
+    /// As [`Runner::classify_batch`].
+    pub fn classify_batch<T: Input, const N: usize>(
+        runner: &mut Runner<'_, N>,
+        inputs: &[T],
+        classes: &mut [usize],
+    ) -> Result<(), ShapeError> {
+        runner.classify_batch(inputs, classes)
+    }
+
+    /// [`Runner::forward_batch`], on the CPU's widest vector units.
+    ///
+    /// # Errors
+    /// As [`Runner::forward_batch`].
+    pub fn forward_batch<T: Input, const N: usize>(
+        runner: &mut Runner<'_, N>,
+        inputs: &[T],
+        outputs: &mut [f32],
+    ) -> Result<(), ShapeError> {
+        runner.forward_batch(inputs, outputs)
+    }
 }
