@@ -188,8 +188,9 @@ pub fn evaluate_threads(
     evaluate_reporting(model, dataset, model_path, dataset_path, threads, &|_| {})
 }
 
-/// Images classified between two calls of [`evaluate_reporting`]'s `classified`.
-pub const REPORT_EVERY: usize = 500;
+/// Images classified between two calls of [`evaluate_reporting`]'s `classified`: whole
+/// panels, which the batch path takes at once (images left over run one at a time).
+pub const REPORT_EVERY: usize = 16 * runtime::panel::PANEL;
 
 /// [`evaluate_threads`], calling `classified` from the working threads with the number of
 /// images each has just classified (at most [`REPORT_EVERY`] at a time); the calls add up

@@ -64,13 +64,29 @@ impl Activation {
     /// Applies the activation to a layer's output in place.
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn apply(self, values: &mut [f32]) {
+        // Plain loops rather than `for_each`, which is not always inlined: a caller built for
+        // wider vector units (the converter's `vector` module) must get these loops too.
         match self {
             Activation::Identity => {}
-            Activation::Step => values.iter_mut().for_each(|v| *v = step(*v)),
-            Activation::Sigmoid => values.iter_mut().for_each(|v| *v = sigmoid(*v)),
-            Activation::Relu => values.iter_mut().for_each(|v| *v = relu(*v)),
+            Activation::Step => {
+                for v in values {
+                    *v = step(*v);
+                }
+            }
+            Activation::Sigmoid => {
+                for v in values {
+                    *v = sigmoid(*v);
+                }
+            }
+            Activation::Relu => {
+                for v in values {
+                    *v = relu(*v);
+                }
+            }
             Activation::LeakyRelu { slope } => {
-                values.iter_mut().for_each(|v| *v = leaky_relu(*v, slope))
+                for v in values {
+                    *v = leaky_relu(*v, slope);
+                }
             }
             Activation::Softmax => softmax(values),
         }

@@ -133,66 +133,14 @@ fn block<T: Input, W: Weight, const K: usize>(
     }
 }
 
-/// Images [`dense_tile`] takes at once.
-#[cfg(not(target_arch = "arm"))]
-pub const TILE: usize = 4;
-
-/// Outputs [`dense_tile`] sums at once per image: with [`TILE`] images, sums and a weight
-/// block fill half of AVX2's registers.
-#[cfg(not(target_arch = "arm"))]
-const TILE_BLOCK: usize = 16;
-
-/// `outs[t] = inputs[t] · weights + bias` for [`TILE`] inputs at once, each bit for bit as
-/// [`dense_blocks`] computes it for dense inputs: each block of weights is loaded once for
-/// all the tile's images, whose sums are independent of each other (a blocked matrix–matrix
-/// product). Every input must have `weights.len() / bias.len()` values and every output
-/// `bias.len()`; otherwise nothing is written.
-#[cfg(not(target_arch = "arm"))]
-#[inline(always)]
-pub fn dense_tile<W: Weight>(
-    inputs: [&[f32]; TILE],
-    weights: &[W],
-    bias: &[f32],
-    outs: [&mut [f32]; TILE],
-) {
-    let stride = bias.len();
-    let n = inputs[0].len();
-    if stride == 0
-        || weights.len() != n * stride
-        || inputs.iter().any(|x| x.len() != n)
-        || outs.iter().any(|o| o.len() != stride)
-    {
-        return;
-    }
-    let [a, b, c, d] = inputs;
-    let [oa, ob, oc, od] = outs;
-    for (col, bias) in (0..).step_by(TILE_BLOCK).zip(bias.chunks(TILE_BLOCK)) {
-        let mut acc = [[0.0f32; TILE_BLOCK]; TILE];
-        for (i, (((&xa, &xb), &xc), &xd)) in a.iter().zip(b).zip(c).zip(d).enumerate() {
-            let row = row::<W, TILE_BLOCK>(weights, i * stride + col);
-            for (acc, x) in acc.iter_mut().zip([xa, xb, xc, xd]) {
-                for (s, w) in acc.iter_mut().zip(row) {
-                    *s += x * w;
-                }
-            }
-        }
-        let end = (col + TILE_BLOCK).min(stride);
-        for (out, acc) in [&mut *oa, &mut *ob, &mut *oc, &mut *od]
-            .into_iter()
-            .zip(acc)
-        {
-            if let Some(out) = out.get_mut(col..end) {
-                for ((y, s), b) in out.iter_mut().zip(acc).zip(bias) {
-                    *y = s + b;
-                }
-            }
-        }
-    }
-}
-
 /// `acc += x × weights[start .. start + K]`; lanes past the end of `weights` add 0.
 #[inline(always)]
-fn add_row<W: Weight, const K: usize>(acc: &mut [f32; K], x: f32, weights: &[W], start: usize) {
+pub(crate) fn add_row<W: Weight, const K: usize>(
+    acc: &mut [f32; K],
+    x: f32,
+    weights: &[W],
+    start: usize,
+) {
     match weights.get(start..).and_then(|r| r.first_chunk::<K>()) {
         Some(row) => {
             for (a, w) in acc.iter_mut().zip(row) {
@@ -209,7 +157,7 @@ fn add_row<W: Weight, const K: usize>(acc: &mut [f32; K], x: f32, weights: &[W],
 
 /// `weights[start .. start + K]` as f32; lanes past the end of `weights` are 0.
 #[inline(always)]
-fn row<W: Weight, const K: usize>(weights: &[W], start: usize) -> [f32; K] {
+pub(crate) fn row<W: Weight, const K: usize>(weights: &[W], start: usize) -> [f32; K] {
     match weights.get(start..).and_then(|r| r.first_chunk::<K>()) {
         Some(row) => row.map(Weight::value),
         None => {
@@ -272,36 +220,6 @@ mod tests {
                 dense_blocks(&input, &weights, &bias, &mut got, sparse);
                 assert_eq!(got, want, "{inputs}x{outputs}, sparse {sparse}");
             }
-        }
-    }
-
-    #[test]
-    fn tiles_equal_blocks_bit_for_bit() {
-        extern crate std;
-        use super::{dense_blocks, dense_tile};
-        use std::{vec, vec::Vec};
-        for (inputs, outputs) in [(1, 1), (7, 10), (50, 100), (13, 17), (100, 10)] {
-            let weights: Vec<f32> = (0..inputs * outputs)
-                .map(|k| ((k * 7919) % 2001) as f32 / 1000.0 - 1.0)
-                .collect();
-            let bias: Vec<f32> = (0..outputs).map(|o| o as f32 * 0.5 - 2.0).collect();
-            let x: Vec<Vec<f32>> = (0..4)
-                .map(|t| {
-                    (0..inputs)
-                        .map(|i| ((i * 31 + t * 17) % 13) as f32 / 7.0)
-                        .collect()
-                })
-                .collect();
-            let mut want = vec![vec![0.0; outputs]; 4];
-            for (x, want) in x.iter().zip(&mut want) {
-                dense_blocks(x, &weights, &bias, want, false);
-            }
-            let mut got = vec![vec![f32::NAN; outputs]; 4];
-            let [a, b, c, d] = &mut got[..] else {
-                unreachable!()
-            };
-            dense_tile([&x[0], &x[1], &x[2], &x[3]], &weights, &bias, [a, b, c, d]);
-            assert_eq!(got, want, "{inputs}x{outputs}");
         }
     }
 

@@ -67,6 +67,8 @@ pub mod layout;
 pub mod manifest;
 mod model;
 mod nonzero;
+#[cfg(not(target_arch = "arm"))]
+pub mod panel;
 mod params;
 pub mod quant;
 mod runner;

@@ -1,8 +1,8 @@
 //! The forward pass: a model bound to scratch buffers of fixed capacity.
 
-use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(not(target_arch = "arm"))]
-use crate::dense::{TILE, dense_tile};
+use crate::activation::Activation;
+use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(all(feature = "int8", not(target_arch = "arm")))]
 use crate::dense_i8::dense_i8_sparse;
 #[cfg(feature = "int8")]
@@ -12,6 +12,8 @@ use crate::input::Input;
 #[cfg(feature = "int8")]
 use crate::manifest::WeightOrder;
 use crate::model::{Layer, Model};
+#[cfg(not(target_arch = "arm"))]
+use crate::panel::{self, Columns, MAX_WIDTH, PANEL};
 #[cfg(feature = "int8")]
 use crate::params::I8Out;
 use crate::params::{Params, Precision};
@@ -161,7 +163,7 @@ impl<'m, const N: usize> Runner<'m, N> {
         let count = batch_count(inputs.len(), in_len)?;
         check_output(classes.len(), count)?;
         #[cfg(not(target_arch = "arm"))]
-        let done = self.classify_tiles(inputs, classes);
+        let done = self.classify_panels(inputs, classes);
         #[cfg(target_arch = "arm")]
         let done = 0;
         let rest = inputs.get(done * in_len..).unwrap_or(&[]);
@@ -171,53 +173,53 @@ impl<'m, const N: usize> Runner<'m, N> {
         Ok(())
     }
 
-    /// Classifies the whole tiles of a float model's batch, [`TILE`] images at a time: the
-    /// first layer image by image (it skips each image's zero inputs), every later layer
-    /// with each weight loaded once for the tile. Returns the number of images classified,
-    /// with the classes [`Runner::classify`] gives. The tile's scratch is on the stack:
-    /// `2 × TILE × N` values, which a desktop has to spare.
+    /// Classifies the whole panels of a float model's batch, [`PANEL`] images at a time,
+    /// each weight loaded once for many images (see [`panel`]). Returns the number of images
+    /// classified, with the classes [`Runner::classify`] gives: none when a layer is wider
+    /// than [`MAX_WIDTH`]. The panel's activations are on the stack (32 KiB), which a
+    /// desktop thread has to spare.
     #[cfg(not(target_arch = "arm"))]
     #[inline(always)]
-    fn classify_tiles<T: Input>(&mut self, inputs: &[T], classes: &mut [usize]) -> usize {
+    fn classify_panels<T: Input>(&mut self, inputs: &[T], classes: &mut [usize]) -> usize {
         let layers = self.model.layers();
         let Some((first, rest)) = layers.split_first() else {
             return 0;
         };
-        if self.model.precision() == Precision::Int8 {
+        if self.model.precision() == Precision::Int8 || self.model.max_width() > MAX_WIDTH {
             return 0;
         }
         let in_len = self.model.input_len();
-        let mut scratch = [[[0.0f32; N]; TILE]; 2];
+        let mut buffers = [[[0.0f32; PANEL]; MAX_WIDTH]; 2];
         let mut done = 0;
         for (images, classes) in inputs
-            .chunks_exact(TILE * in_len)
-            .zip(classes.chunks_exact_mut(TILE))
+            .chunks_exact(PANEL * in_len)
+            .zip(classes.chunks_exact_mut(PANEL))
         {
-            let [mut cur, mut next] = scratch.each_mut();
-            for (image, buf) in images.chunks_exact(in_len).zip(cur.iter_mut()) {
-                float_layer(first, image, prefix_mut(buf, first.outputs()), true);
+            let [mut cur, mut next] = buffers.each_mut();
+            match first.params() {
+                Params::F32 { weights, bias } => panel::first_layer(images, weights, bias, cur),
+                #[cfg(feature = "f16")]
+                Params::F16 { weights, bias } => panel::first_layer(images, weights, bias, cur),
+                _ => return done,
             }
-            let mut width = first.outputs();
+            activate_columns(first, cur);
             for layer in rest {
-                let outputs = layer.outputs();
-                let x = cur.each_ref().map(|buf| prefix(buf, width));
-                let y = next.each_mut().map(|buf| prefix_mut(buf, outputs));
                 match layer.params() {
-                    Params::F32 { weights, bias } => dense_tile(x, weights, bias, y),
+                    Params::F32 { weights, bias } => panel::layer(cur, weights, bias, next),
                     #[cfg(feature = "f16")]
-                    Params::F16 { weights, bias } => dense_tile(x, weights, bias, y),
+                    Params::F16 { weights, bias } => panel::layer(cur, weights, bias, next),
                     _ => return done,
                 }
-                for buf in next.iter_mut() {
-                    layer.activation().apply(prefix_mut(buf, outputs));
-                }
-                width = outputs;
+                activate_columns(layer, next);
                 core::mem::swap(&mut cur, &mut next);
             }
-            for (class, buf) in classes.iter_mut().zip(cur.iter()) {
-                *class = argmax(prefix(buf, width)).unwrap_or(0);
+            let width = layers.last().map_or(0, Layer::outputs);
+            for (t, class) in classes.iter_mut().enumerate() {
+                let mut image = [0.0f32; MAX_WIDTH];
+                gather(cur, width, t, &mut image);
+                *class = argmax(image.get(..width).unwrap_or(&[])).unwrap_or(0);
             }
-            done += TILE;
+            done += PANEL;
         }
         done
     }
@@ -344,6 +346,41 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
         _ => return,
     }
     layer.activation().apply(out);
+}
+
+/// Applies `layer`'s activation to each image of a panel's outputs: to all values at once
+/// when it acts on each value alone, image by image for softmax.
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
+    let width = layer.outputs();
+    let activation = layer.activation();
+    if activation != Activation::Softmax {
+        activation.apply(
+            columns
+                .get_mut(..width)
+                .unwrap_or(&mut [])
+                .as_flattened_mut(),
+        );
+        return;
+    }
+    for t in 0..PANEL {
+        let mut image = [0.0f32; MAX_WIDTH];
+        gather(columns, width, t, &mut image);
+        activation.apply(image.get_mut(..width).unwrap_or(&mut []));
+        for (row, v) in columns.iter_mut().zip(&image).take(width) {
+            row[t] = *v;
+        }
+    }
+}
+
+/// Copies the first `width` values of image `t` of a panel into `image`.
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn gather(columns: &Columns, width: usize, t: usize, image: &mut [f32; MAX_WIDTH]) {
+    for (v, row) in image.iter_mut().zip(columns).take(width) {
+        *v = row.get(t).copied().unwrap_or(0.0);
+    }
 }
 
 #[cfg(feature = "int8")]

@@ -46,7 +46,7 @@ fn batch_forward_equals_single_forward() {
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     let mut runner = Runner::<100>::new(&model).unwrap();
-    // 99 images: whole tiles of the batch path and a remainder run one by one.
+    // 99 images: three whole panels of the batch path and a remainder run one by one.
     let images = &dataset.images()[..99 * 784];
     let mut batch = vec![0.0; 99 * 10];
     runner.forward_batch(images, &mut batch).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use converter::convert;
-use converter::evaluate::{evaluate_reporting, evaluate_threads};
+use converter::evaluate::{REPORT_EVERY, evaluate_reporting, evaluate_threads};
 use runtime::{Dataset, Model};
 use tests::{book_model, data_dir, mnist_test};
 
@@ -26,7 +26,7 @@ fn evaluation_reports_every_image_once_on_any_number_of_threads() {
         let reports = reports.into_inner().unwrap();
         assert_eq!(reports.iter().sum::<usize>(), 10_000, "{threads} threads");
         assert!(
-            reports.iter().all(|&n| (1..=500).contains(&n)),
+            reports.iter().all(|&n| (1..=REPORT_EVERY).contains(&n)),
             "{reports:?}"
         );
         assert_eq!(e.predictions, single.predictions);
