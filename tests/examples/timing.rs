@@ -1,7 +1,9 @@
 //! Times the runtime on the workloads of `bench/numpy_ratio.py` and prints one JSON object
-//! of median seconds: `one_image`, `batch_10000`, `batches_of_100` on the CPU's vector
-//! units as `converter eval` runs (`converter::vector`), and `one_image_portable` with the
-//! runtime's portable build, for comparison.
+//! of median seconds: `one_image` (image 0 classified 1000 times), `batch_10000`,
+//! `batches_of_100` on the CPU's vector units as `converter eval` runs (`converter::vector`),
+//! and `one_image_portable` with the runtime's portable build, for comparison; then
+//! `each_image`, the mean over all test images classified one call each (the per-image
+//! workload of `bench/compare.py`), with `each_image_correct`, those calls' correct count.
 //!
 //! `cargo run --release -p tests --example timing -- [RUNS]`
 
@@ -64,12 +66,23 @@ fn main() {
             vector::classify_batch(&mut runner, chunk, out).unwrap();
         }
     });
+    let mut each_correct = 0;
+    let each = time(runs, || {
+        each_correct = images
+            .chunks_exact(784)
+            .zip(dataset.labels())
+            .filter(|(image, label)| {
+                let image = std::hint::black_box(*image);
+                vector::classify(&mut runner, image).unwrap() == usize::from(**label)
+            })
+            .count();
+    }) / dataset.len() as f64;
     let correct = classes
         .iter()
         .zip(dataset.labels())
         .filter(|(c, l)| **c == usize::from(**l))
         .count();
     println!(
-        "{{\"one_image\": {one:e}, \"one_image_portable\": {portable:e}, \"batch_10000\": {batch:e}, \"batches_of_100\": {per_100:e}, \"correct\": {correct}}}"
+        "{{\"one_image\": {one:e}, \"one_image_portable\": {portable:e}, \"batch_10000\": {batch:e}, \"batches_of_100\": {per_100:e}, \"correct\": {correct}, \"each_image\": {each:e}, \"each_image_correct\": {each_correct}}}"
     );
 }
