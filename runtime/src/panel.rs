@@ -107,12 +107,15 @@ pub fn layer<W: Weight>(x: &Columns, weights: &[W], bias: &[f32], y: &mut Column
                     row::<W, LANES>(weights, i * stride + col),
                 );
             }
+            // Read through a copy: indexing `acc` by lane would keep it in memory, stored
+            // and reloaded on every step of the loops above.
+            let sums = acc;
             let group = group * GROUP;
             let outputs = y.get_mut(col..).unwrap_or(&mut []);
             for (lane, (out, &b)) in outputs.iter_mut().zip(bias).enumerate() {
                 let out = out.get_mut(group..group + GROUP).unwrap_or(&mut []);
-                for (y, acc) in out.iter_mut().zip(&acc) {
-                    *y = acc[lane] + b;
+                for (y, sums) in out.iter_mut().zip(&sums) {
+                    *y = sums[lane] + b;
                 }
             }
         }
