@@ -31,10 +31,9 @@ const FIRST_ROWS: usize = 256;
 /// Outputs a later layer sums at once per image.
 const LANES: usize = 16;
 
-/// Images a later layer sums at once: with [`LANES`], eight AVX-512 registers of sums.
-/// (With AVX2's 16 registers, 4 would spill less: 1.27 against 1.36 µs per image on an
-/// AVX2 build, against 1.15 and 1.09 µs with AVX-512.)
-const GROUP: usize = 8;
+/// Images a later layer sums at once: with [`LANES`], four AVX-512 or eight AVX2 registers
+/// of sums (measured with AVX-512: 0.99 µs per image against 1.02 with 8 and 3.2 with 16).
+const GROUP: usize = 4;
 
 /// `columns[o][t] = images[t] · weights + bias` for the [`PANEL`] images laid end to end in
 /// `images`, skipping zero inputs, as a first layer reads MNIST digits. `weights` has shape
