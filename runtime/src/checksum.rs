@@ -1,8 +1,15 @@
 //! The blob checksum: CRC-32/ISO-HDLC, the CRC of zlib, gzip and PNG.
 
-use crc::{CRC_32_ISO_HDLC, Crc};
+use crc::{CRC_32_ISO_HDLC, Crc, Table};
 
-static CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+/// Lookup tables of 256 entries: one (1 KiB) on a Cortex-M, where flash is scarce; sixteen
+/// (16 KiB) elsewhere, which checks a 7.8 MB dataset blob several times faster.
+#[cfg(target_arch = "arm")]
+type Tables = Table<1>;
+#[cfg(not(target_arch = "arm"))]
+type Tables = Table<16>;
+
+static CRC32: Crc<u32, Tables> = Crc::<u32, Tables>::new(&CRC_32_ISO_HDLC);
 
 /// CRC-32/ISO-HDLC of `bytes` (`crc32(b"123456789") == 0xcbf43926`).
 pub fn crc32(bytes: &[u8]) -> u32 {
@@ -11,7 +18,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// The same CRC computed over bytes that arrive in pieces, e.g. a blob streamed from a host.
 #[derive(Clone)]
-pub struct Crc32Stream(crc::Digest<'static, u32>);
+pub struct Crc32Stream(crc::Digest<'static, u32, Tables>);
 
 impl Crc32Stream {
     /// A CRC over no bytes yet.
