@@ -1,5 +1,7 @@
 //! Reading blob files into memory aligned for in-place viewing.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 /// A blob's bytes in a buffer aligned to 16, as the runtime needs to view tensors in place.
@@ -20,12 +22,17 @@ impl BlobBuf {
         }
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file, straight into the aligned buffer (no second copy).
     ///
     /// # Errors
-    /// The I/O error of reading it.
+    /// The I/O error of reading it, or `UnexpectedEof` if it shrinks while being read.
     pub fn read(path: &Path) -> std::io::Result<Self> {
-        Ok(Self::from_slice(&std::fs::read(path)?))
+        let mut file = File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| std::io::Error::other("file larger than memory"))?;
+        let mut words = vec![0u128; len.div_ceil(16)];
+        file.read_exact(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut words)[..len])?;
+        Ok(BlobBuf { words, len })
     }
 
     /// The blob's bytes.
