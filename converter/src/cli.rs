@@ -131,8 +131,8 @@ pub enum Command {
         /// Also write the confusion matrix as a PNG heatmap (rows true, columns predicted).
         #[arg(long, value_name = "PNG")]
         confusion: Option<PathBuf>,
-        /// Classify on N threads, each a contiguous share of the images (same predictions
-        /// for any N) [default: one per core].
+        /// Classify on N threads, which take batches of 512 images in turn (same
+        /// predictions for any N; never more threads than batches) [default: one per core].
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },

@@ -2,6 +2,7 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use runtime::{Dataset, Model, Runner};
@@ -170,11 +171,12 @@ pub fn evaluate(
 /// Classifies every image of `dataset` with `model` on up to `threads` threads; the paths
 /// are for messages.
 ///
-/// The images are split into `threads` contiguous chunks of nearly equal size (never more
-/// chunks than images), each classified by its own [`Runner`] on its own scoped thread, so
-/// the predictions are the same, in the same order, whatever the number of threads. The
-/// calling thread takes the last chunk, so `threads - 1` threads are spawned (none for one
-/// chunk). The elapsed time covers spawning and joining.
+/// The images are classified in batches of [`REPORT_EVERY`], which `threads` scoped threads
+/// (never more than batches), each with its own [`Runner`], take in turn until none is
+/// left: a thread slowed down by other work on its core takes fewer. An image's class does
+/// not depend on its batch or thread, so the predictions are the same, in the same order,
+/// whatever the number of threads. The calling thread is one of them, so `threads - 1` are
+/// spawned. The elapsed time covers spawning and joining.
 ///
 /// # Errors
 /// [`Error::InputMismatch`], [`Error::ClassMismatch`] or [`Error::Capacity`].
@@ -208,11 +210,10 @@ pub fn evaluate_reporting(
 ) -> Result<Evaluation, Error> {
     check_shapes(model, dataset, model_path, dataset_path)?;
     let total = dataset.len();
-    // Chunks of `per_chunk` images; the last may be shorter. At least one chunk, so that
-    // an empty dataset still checks the runner's capacity.
-    let per_chunk = total.div_ceil(threads.get()).max(1);
-    let chunks = total.div_ceil(per_chunk).max(1);
-    let mut runners = (0..chunks)
+    let image_len = dataset.image_len();
+    let batch_count = total.div_ceil(REPORT_EVERY);
+    // At least one runner, so that an empty dataset still checks the runner's capacity.
+    let mut runners = (0..threads.get().min(batch_count).max(1))
         .map(|_| {
             Runner::<HOST_CAPACITY>::new(model)
                 .map(Box::new)
@@ -223,42 +224,36 @@ pub fn evaluate_reporting(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let images = dataset.images();
-    let image_len = dataset.image_len();
     let mut predictions = vec![0; total];
     let start = Instant::now();
-    // Batches of REPORT_EVERY images: a report between them costs nothing measurable, and
-    // each image's class does not depend on its batch.
-    let classify =
-        |runner: &mut Runner<HOST_CAPACITY>, images: &[u8], predictions: &mut [usize]| {
-            let batches = images.chunks(REPORT_EVERY * image_len.max(1));
-            for (images, predictions) in batches.zip(predictions.chunks_mut(REPORT_EVERY)) {
+    {
+        let batches = Mutex::new(
+            images
+                .chunks(REPORT_EVERY * image_len.max(1))
+                .zip(predictions.chunks_mut(REPORT_EVERY)),
+        );
+        let work = |runner: &mut Runner<HOST_CAPACITY>| {
+            loop {
+                let next = batches
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .next();
+                let Some((images, predictions)) = next else {
+                    break;
+                };
                 crate::vector::classify_batch(runner, images, predictions)
                     .expect("image and prediction counts were checked");
                 classified(predictions.len());
             }
         };
-    if let [runner] = runners.as_mut_slice() {
-        classify(runner, images, &mut predictions);
-    } else {
-        // The calling thread classifies the last chunk itself instead of waiting idle.
-        std::thread::scope(|scope| {
-            let mut jobs = (0..)
-                .step_by(per_chunk)
-                .zip(runners.iter_mut().zip(predictions.chunks_mut(per_chunk)))
-                .map(|(first, (runner, predictions))| {
-                    let end = first + predictions.len();
-                    let images = &images[first * image_len..end * image_len];
-                    move || classify(runner, images, predictions)
-                })
-                .collect::<Vec<_>>();
-            let last = jobs.pop();
-            for job in jobs {
-                scope.spawn(job);
-            }
-            if let Some(mut job) = last {
-                job();
-            }
-        });
+        if let Some((mine, others)) = runners.split_first_mut() {
+            std::thread::scope(|scope| {
+                for runner in others {
+                    scope.spawn(|| work(runner));
+                }
+                work(mine);
+            });
+        }
     }
     let elapsed = start.elapsed();
     let classes = dataset.classes();
@@ -274,7 +269,7 @@ pub fn evaluate_reporting(
         confusion,
         predictions,
         elapsed,
-        threads: chunks,
+        threads: runners.len(),
     })
 }
 

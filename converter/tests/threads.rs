@@ -136,7 +136,7 @@ fn threads_with_skip_and_agreement_score_the_same_as_one() {
 }
 
 #[test]
-fn more_threads_than_images_use_one_thread_per_image() {
+fn more_threads_than_batches_use_one_thread_per_batch() {
     let b = blobs();
     let out = tempfile::tempdir().unwrap();
     let few = out.path().join("few.u8");
@@ -151,7 +151,7 @@ fn more_threads_than_images_use_one_thread_per_image() {
         ],
     );
     assert_eq!(report["total"], 3);
-    assert_eq!(report["threads"], 3);
+    assert_eq!(report["threads"], 1);
     eval_json(
         &b.three,
         &[
