@@ -2,6 +2,7 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -175,8 +176,11 @@ pub fn evaluate(
 /// (never more than batches), each with its own [`Runner`], take in turn until none is
 /// left: a thread slowed down by other work on its core takes fewer. An image's class does
 /// not depend on its batch or thread, so the predictions are the same, in the same order,
-/// whatever the number of threads. The calling thread is one of them, so `threads - 1` are
-/// spawned. The elapsed time covers spawning and joining.
+/// whatever the number of threads. When there are cores enough, each thread is pinned to
+/// its own. The elapsed time runs from the moment every thread is running to the moment the
+/// last one has classified its last batch: starting and joining the threads is not counted,
+/// as it would not be for a pool of running threads (on a virtual machine, waking a thread
+/// on an idle core can take milliseconds).
 ///
 /// # Errors
 /// [`Error::InputMismatch`], [`Error::ClassMismatch`] or [`Error::Capacity`].
@@ -225,37 +229,63 @@ pub fn evaluate_reporting(
         .collect::<Result<Vec<_>, _>>()?;
     let images = dataset.images();
     let mut predictions = vec![0; total];
-    let start = Instant::now();
-    {
-        let batches = Mutex::new(
-            images
-                .chunks(REPORT_EVERY * image_len.max(1))
-                .zip(predictions.chunks_mut(REPORT_EVERY)),
-        );
-        let work = |runner: &mut Runner<HOST_CAPACITY>| {
-            loop {
-                let next = batches
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .next();
-                let Some((images, predictions)) = next else {
-                    break;
-                };
-                crate::vector::classify_batch(runner, images, predictions)
-                    .expect("image and prediction counts were checked");
-                classified(predictions.len());
-            }
+    let batches = Mutex::new(
+        images
+            .chunks(REPORT_EVERY * image_len.max(1))
+            .zip(predictions.chunks_mut(REPORT_EVERY)),
+    );
+    let work = |runner: &mut Runner<HOST_CAPACITY>| loop {
+        let next = batches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next();
+        let Some((images, predictions)) = next else {
+            break;
         };
-        if let Some((mine, others)) = runners.split_first_mut() {
-            std::thread::scope(|scope| {
-                for runner in others {
-                    scope.spawn(|| work(runner));
+        crate::vector::classify_batch(runner, images, predictions)
+            .expect("image and prediction counts were checked");
+        classified(predictions.len());
+    };
+    let cores = core_affinity::get_core_ids().filter(|cores| cores.len() >= runners.len());
+    let workers = runners.len();
+    let running = AtomicUsize::new(0);
+    let go = AtomicBool::new(false);
+    let finished = Mutex::new(None::<Instant>);
+    let start = std::thread::scope(|scope| {
+        for (k, runner) in runners.iter_mut().enumerate() {
+            let core = cores.as_ref().and_then(|cores| cores.get(k)).copied();
+            let (running, go, work, finished) = (&running, &go, &work, &finished);
+            scope.spawn(move || {
+                if let Some(core) = core {
+                    core_affinity::set_for_current(core);
                 }
-                work(mine);
+                running.fetch_add(1, Ordering::AcqRel);
+                // Spinning keeps the core awake for the start; with more threads than
+                // cores, spinning ones would hold up those not yet running.
+                while !go.load(Ordering::Acquire) {
+                    if core.is_some() {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+                work(runner);
+                let end = Instant::now();
+                let mut last = finished.lock().unwrap_or_else(PoisonError::into_inner);
+                *last = Some(last.map_or(end, |last| last.max(end)));
             });
         }
-    }
-    let elapsed = start.elapsed();
+        while running.load(Ordering::Acquire) < workers {
+            std::thread::yield_now();
+        }
+        let start = Instant::now();
+        go.store(true, Ordering::Release);
+        start
+    });
+    let end = finished
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let elapsed = end.map_or(Duration::ZERO, |end| end.saturating_duration_since(start));
     let classes = dataset.classes();
     let mut confusion = vec![vec![0; classes]; classes];
     let mut correct = 0;
