@@ -4,7 +4,7 @@
 Run through bench/compare.sh, which makes the virtual environment (numpy, onnx, onnxruntime)
 and the blobs. Usage:
 
-    compare.py --runs N --data DIR --converter BIN --model BLOB --dataset BLOB --timing BIN
+    compare.py --runs N --data DIR --timing BIN
 
 Workloads, on the 10000 MNIST test images with sample_weight.pkl (784-50-100-10, sigmoid,
 softmax, f32):
@@ -13,11 +13,12 @@ softmax, f32):
   (ours is the `each_image` figure of `tests/examples/timing.rs`, median of 3 passes, times
   10000).
 numpy runs on its BLAS's default threads; ONNX Runtime on 1 and 2 intra-op threads; ours on
-1 and 2 threads of `converter eval --threads N` (one image is never split, so ours per image
-is one thread). Every figure is the median of N rounds after a warm-up round; each round
-runs every workload once (numpy and ONNX Runtime right after an untimed call), so that a
-change of load falls on all methods alike. Every
-method must classify 9352 of the 10000 images correctly, or the script exits with 1.
+1 and 2 threads of `converter eval --threads N`'s evaluation, run in the timing example
+(`timing eval N`) so that it too is timed right after an untimed run (one image is never
+split, so ours per image is one thread). Every figure is the median of N rounds after a
+warm-up round; each round runs every workload once, each batch right after an untimed call,
+so that a change of load falls on all methods alike. Every method must classify 9352 of
+the 10000 images correctly, or the script exits with 1.
 """
 import argparse
 import json
@@ -108,7 +109,7 @@ def ort_session(model_bytes, threads):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ["data", "converter", "model", "dataset", "timing"]:
+    for name in ["data", "timing"]:
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
@@ -142,14 +143,13 @@ def main():
         return secs, correct_of(probabilities)
 
     def ours(threads):
-        command = [
-            args.converter, "eval", args.model, args.dataset,
-            "--json", "--quiet", "--threads", str(threads),
-        ]
-        r = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        """converter eval's evaluation (evaluate_threads), timed warm by the timing example."""
+        r = json.loads(subprocess.run(
+            [args.timing, "eval", str(threads)], check=True, capture_output=True, text=True
+        ).stdout)
         if r["threads"] != threads:
             sys.exit(f"converter eval ran on {r['threads']} threads, not {threads}")
-        return r["elapsed_seconds"], r["correct"]
+        return r["seconds"], r["correct"]
 
     def ours_one_image():
         r = json.loads(subprocess.run(
@@ -177,9 +177,9 @@ def main():
 
     # Round-robin: every round runs every workload once, so that a change of load on the
     # machine during the run falls on all methods alike. Round 0 is the warm-up.
-    # In-process workloads (numpy, onnxruntime) run once untimed right before the timed
-    # call, so that their thread pools and caches are warm; ours are separate processes,
-    # each timed cold (its figure excludes reading the blobs, includes starting threads).
+    # numpy and onnxruntime run once untimed right before the timed call, so that their
+    # thread pools and caches are warm; ours do the same inside the timing example's process
+    # (its figure excludes reading the blobs, and starting and joining threads).
     samples = {key: [] for key in workloads}
     for round_ in range(args.runs + 1):
         for key, run in workloads.items():
@@ -240,8 +240,8 @@ def main():
     print()
     print(
         "per image: every method classifies each of the 10000 images in its own call "
-        "(ours: tests/examples/timing.rs, each_image). ours batch: elapsed_seconds of "
-        "converter eval (classification only, thread start included)."
+        "(ours: tests/examples/timing.rs, each_image). ours batch: converter eval's "
+        "evaluation (evaluate_threads), timed by `timing eval N` right after an untimed run."
     )
     print(f"onnxruntime vs numpy batch probabilities: max abs difference {max_diff:.2e}")
     print(f"script run time (without builds): {time.perf_counter() - started:.1f} s")

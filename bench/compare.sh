@@ -8,14 +8,13 @@
 #
 # numpy, onnx and onnxruntime are installed from PyPI into a virtual environment,
 # $BENCH_VENV or target/bench-venv, when it lacks them. Data: $CONVERTER_DATA_DIR, else
-# ../shared/data. The blobs go to target/bench/.
+# ../shared/data.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${1:-7}
 venv=${BENCH_VENV:-$root/target/bench-venv}
 data=${CONVERTER_DATA_DIR:-$root/../shared/data}
-out=$root/target/bench
 
 [[ $runs =~ ^[0-9]+$ && $runs -ge 5 ]] || { echo "error: RUNS must be a number, at least 5 (got $runs)" >&2; exit 1; }
 for f in sample_weight.pkl t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
@@ -31,14 +30,7 @@ fi
 
 cd "$root"
 export CONVERTER_DATA_DIR=$data
-cargo build --release --quiet -p converter
 cargo build --release --quiet -p tests --example timing
-mkdir -p "$out"
-converter=$root/target/release/converter
-"$converter" model "$data/sample_weight.pkl" -o "$out/model.bin" --quiet >/dev/null
-"$converter" dataset "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" \
-    -o "$out/mnist-test.bin" --quiet >/dev/null
 
 exec "$venv/bin/python" "$root/bench/compare.py" --runs "$runs" --data "$data" \
-    --converter "$converter" --model "$out/model.bin" --dataset "$out/mnist-test.bin" \
     --timing "$root/target/release/examples/timing"

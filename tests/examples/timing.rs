@@ -6,9 +6,17 @@
 //! workload of `bench/compare.py`), with `each_image_correct`, those calls' correct count.
 //!
 //! `cargo run --release -p tests --example timing -- [RUNS]`
+//!
+//! With `eval THREADS` instead, it times `converter eval`'s evaluation of the test set
+//! (`converter::evaluate::evaluate_threads`) once, right after an untimed run, as
+//! `bench/compare.py` times numpy and ONNX Runtime, and prints `{"seconds": ..,
+//! "correct": .., "threads": ..}`.
 
 use std::time::Instant;
 
+use std::path::Path;
+
+use converter::evaluate::evaluate_threads;
 use converter::vector;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, mnist_test};
@@ -31,13 +39,30 @@ fn time(runs: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
+/// `converter eval` on `threads` threads, warm: the second of two runs.
+fn eval(model: &Model<'_>, dataset: &Dataset<'_>, threads: &str) {
+    let threads = threads.parse().expect("eval THREADS: a number above 0");
+    let (m, d) = (Path::new("model"), Path::new("dataset"));
+    evaluate_threads(model, dataset, m, d, threads).unwrap();
+    let e = evaluate_threads(model, dataset, m, d, threads).unwrap();
+    println!(
+        "{{\"seconds\": {:e}, \"correct\": {}, \"threads\": {}}}",
+        e.elapsed.as_secs_f64(),
+        e.correct,
+        e.threads
+    );
+}
+
 fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(9);
+    let args: Vec<String> = std::env::args().collect();
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    if let [_, command, threads] = &args[..] {
+        if command == "eval" {
+            return eval(&model, &dataset, threads);
+        }
+    }
+    let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(9);
     let mut runner = Runner::<100>::new(&model).unwrap();
     let images = dataset.images();
     let mut classes = vec![0; dataset.len()];
