@@ -8,6 +8,7 @@
 //! single-image results bit for bit.
 
 use crate::dense::{Weight, add_row, row};
+use crate::exp::exp;
 use crate::input::Input;
 use crate::nonzero::for_each_nonzero;
 
@@ -121,6 +122,31 @@ pub fn layer<W: Weight>(x: &Columns, weights: &[W], bias: &[f32], y: &mut Column
     }
 }
 
+/// [`softmax`](crate::softmax::softmax) of every image of a panel's `rows` (one row per
+/// output), all images at once: each image's maximum, exponentials, sum and quotients come
+/// in the same order as for that image alone, so the results are the same bit for bit.
+#[inline(always)]
+pub fn softmax(rows: &mut [[f32; PANEL]]) {
+    let mut max = [f32::NEG_INFINITY; PANEL];
+    for row in rows.iter() {
+        for (m, &v) in max.iter_mut().zip(row) {
+            *m = m.max(v);
+        }
+    }
+    let mut sum = [0.0f32; PANEL];
+    for row in rows.iter_mut() {
+        for ((v, &m), s) in row.iter_mut().zip(&max).zip(sum.iter_mut()) {
+            *v = exp(*v - m);
+            *s += *v;
+        }
+    }
+    for row in rows.iter_mut() {
+        for (v, &s) in row.iter_mut().zip(&sum) {
+            *v /= s;
+        }
+    }
+}
+
 /// `acc[g] += x[group * GROUP + g] × w` for each image `g` of the group.
 #[inline(always)]
 fn accumulate(acc: &mut [[f32; LANES]; GROUP], x: &[f32; PANEL], group: usize, w: [f32; LANES]) {
@@ -199,6 +225,30 @@ mod tests {
                 .collect();
             check_first(&images, &halves, &bias);
         }
+    }
+
+    #[test]
+    fn softmax_equals_one_image_at_a_time_bit_for_bit() {
+        use crate::softmax::softmax;
+        // Rows of very different scales, a tie and a row far below the others.
+        let mut rows = [[0.0f32; PANEL]; 10];
+        for (o, row) in rows.iter_mut().enumerate() {
+            for (t, v) in row.iter_mut().enumerate() {
+                *v = ((o * 7 + t * 13) % 23) as f32 * (t as f32 + 1.0) * 0.37 - 40.0;
+            }
+        }
+        rows[3][5] = rows[4][5];
+        rows[9][0] = -1.0e30;
+        let mut want = rows;
+        for t in 0..PANEL {
+            let mut image: Vec<f32> = want.iter().map(|row| row[t]).collect();
+            softmax(&mut image);
+            for (row, v) in want.iter_mut().zip(image) {
+                row[t] = v;
+            }
+        }
+        super::softmax(&mut rows);
+        assert_eq!(rows, want);
     }
 
     #[test]

@@ -354,28 +354,14 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
 }
 
 /// Applies `layer`'s activation to each image of a panel's outputs: to all values at once
-/// when it acts on each value alone, image by image for softmax.
+/// when it acts on each value alone, to all images at once for softmax.
 #[cfg(not(target_arch = "arm"))]
 #[inline(always)]
 fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
-    let width = layer.outputs();
-    let activation = layer.activation();
-    if activation != Activation::Softmax {
-        activation.apply(
-            columns
-                .get_mut(..width)
-                .unwrap_or(&mut [])
-                .as_flattened_mut(),
-        );
-        return;
-    }
-    for t in 0..PANEL {
-        let mut image = [0.0f32; MAX_WIDTH];
-        gather(columns, width, t, &mut image);
-        activation.apply(image.get_mut(..width).unwrap_or(&mut []));
-        for (row, v) in columns.iter_mut().zip(&image).take(width) {
-            row[t] = *v;
-        }
+    let values = columns.get_mut(..layer.outputs()).unwrap_or(&mut []);
+    match layer.activation() {
+        Activation::Softmax => panel::softmax(values),
+        activation => activation.apply(values.as_flattened_mut()),
     }
 }
 
