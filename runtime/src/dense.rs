@@ -188,13 +188,7 @@ mod tests {
         extern crate std;
         use super::dense_blocks;
         use std::{vec, vec::Vec};
-        let mut seed = 0x9e37_79b9u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift32(0x9e37_79b9);
         for (inputs, outputs) in [
             (7, 1),
             (7, 2),

@@ -74,6 +74,8 @@ pub mod quant;
 mod runner;
 pub mod softmax;
 mod tensor;
+#[cfg(test)]
+mod test_rng;
 
 pub use activation::Activation;
 pub use aligned::Aligned;

@@ -172,13 +172,7 @@ mod tests {
 
     /// A panel of inputs, a third of them zero, and weights in [-1, 1], from a xorshift.
     fn case(inputs: usize, outputs: usize, seed: u32) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
-        let mut state = seed;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::test_rng::xorshift32(seed);
         let images = (0..PANEL * inputs)
             .map(|_| if next() % 3 == 0 { 0 } else { next() as u8 })
             .collect();
