@@ -25,10 +25,11 @@ pub struct Evaluation {
     pub confusion: Vec<Vec<usize>>,
     /// The predicted class of every image, in order.
     pub predictions: Vec<usize>,
-    /// Time spent classifying.
+    /// Time spent classifying, from the moment every thread runs to the end of the last
+    /// one's work (see [`evaluate_threads`]).
     pub elapsed: Duration,
-    /// Threads that classified, each a contiguous share of the images (1 when there are
-    /// fewer than two images).
+    /// Threads that classified, taking batches of [`REPORT_EVERY`] images in turn (never
+    /// more than there are batches).
     pub threads: usize,
 }
 
@@ -58,7 +59,7 @@ pub struct Report {
     pub per_class: Vec<ClassScore>,
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<usize>>,
-    /// Seconds spent classifying.
+    /// Seconds spent classifying (as [`Evaluation::elapsed`]).
     pub elapsed_seconds: f64,
     /// Images per second.
     pub images_per_second: f64,
