@@ -1,12 +1,18 @@
 //! Forward-pass speed on the book's network: one image, the 10000-image test set as one
-//! batch, and as batches of 100. Run with `cargo bench -p tests`.
+//! batch, and as batches of 100, each with the runtime's portable build and with the build
+//! for the CPU's vector units that `converter eval` uses (`converter::vector`). Run with
+//! `cargo bench -p tests`.
 
+use converter::vector;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, mnist_test};
 
 fn main() {
     divan::main();
 }
+
+/// The kernels a bench runs.
+const BUILDS: [&str; 2] = ["portable", "vector"];
 
 fn with_runner(f: impl FnOnce(&mut Runner<'_, 100>, &Dataset<'_>)) {
     let model = Model::from_bytes(book_model().bytes()).unwrap();
@@ -15,34 +21,48 @@ fn with_runner(f: impl FnOnce(&mut Runner<'_, 100>, &Dataset<'_>)) {
     f(&mut runner, &dataset);
 }
 
-#[divan::bench]
-fn one_image(bencher: divan::Bencher) {
-    with_runner(|runner, dataset| {
-        let (image, _) = dataset.get(0).unwrap();
-        bencher.bench_local(|| runner.classify(divan::black_box(image)).unwrap());
-    });
+/// `classify_batch` in `build`.
+fn classify_batch(build: &str, runner: &mut Runner<'_, 100>, images: &[u8], classes: &mut [usize]) {
+    match build {
+        "vector" => vector::classify_batch(runner, images, classes).unwrap(),
+        _ => runner.classify_batch(images, classes).unwrap(),
+    }
 }
 
-#[divan::bench(sample_count = 20)]
-fn test_set_one_batch(bencher: divan::Bencher) {
+#[divan::bench(args = BUILDS)]
+fn one_image(bencher: divan::Bencher, build: &str) {
     with_runner(|runner, dataset| {
-        let mut classes = vec![0; dataset.len()];
-        bencher.bench_local(|| {
-            runner
-                .classify_batch(divan::black_box(dataset.images()), &mut classes)
-                .unwrap()
+        let (image, _) = dataset.get(0).unwrap();
+        bencher.bench_local(|| match build {
+            "vector" => vector::classify(runner, divan::black_box(image)).unwrap(),
+            _ => runner.classify(divan::black_box(image)).unwrap(),
         });
     });
 }
 
-#[divan::bench(sample_count = 20)]
-fn test_set_batches_of_100(bencher: divan::Bencher) {
+#[divan::bench(args = BUILDS, sample_count = 20)]
+fn test_set_one_batch(bencher: divan::Bencher, build: &str) {
+    with_runner(|runner, dataset| {
+        let mut classes = vec![0; dataset.len()];
+        bencher.bench_local(|| {
+            classify_batch(
+                build,
+                runner,
+                divan::black_box(dataset.images()),
+                &mut classes,
+            );
+        });
+    });
+}
+
+#[divan::bench(args = BUILDS, sample_count = 20)]
+fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
     with_runner(|runner, dataset| {
         let mut classes = vec![0; 100];
         let batch = 100 * dataset.image_len();
         bencher.bench_local(|| {
             for images in divan::black_box(dataset.images()).chunks_exact(batch) {
-                runner.classify_batch(images, &mut classes).unwrap();
+                classify_batch(build, runner, images, &mut classes);
             }
         });
     });
