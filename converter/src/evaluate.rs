@@ -251,42 +251,46 @@ pub fn evaluate_reporting(
     let workers = runners.len();
     let running = AtomicUsize::new(0);
     let go = AtomicBool::new(false);
-    let finished = Mutex::new(None::<Instant>);
-    let start = std::thread::scope(|scope| {
-        for (k, runner) in runners.iter_mut().enumerate() {
-            let core = cores.as_ref().and_then(|cores| cores.get(k)).copied();
-            let (running, go, work, finished) = (&running, &go, &work, &finished);
-            scope.spawn(move || {
-                if let Some(core) = core {
-                    core_affinity::set_for_current(core);
-                }
-                running.fetch_add(1, Ordering::AcqRel);
-                // Spinning keeps the core awake for the start; with more threads than
-                // cores, spinning ones would hold up those not yet running.
-                while !go.load(Ordering::Acquire) {
-                    if core.is_some() {
-                        std::hint::spin_loop();
-                    } else {
-                        std::thread::yield_now();
+    let elapsed = std::thread::scope(|scope| {
+        let handles: Vec<_> = runners
+            .iter_mut()
+            .enumerate()
+            .map(|(k, runner)| {
+                let core = cores.as_ref().and_then(|cores| cores.get(k)).copied();
+                let (running, go, work) = (&running, &go, &work);
+                scope.spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
                     }
-                }
-                work(runner);
-                let end = Instant::now();
-                let mut last = finished.lock().unwrap_or_else(PoisonError::into_inner);
-                *last = Some(last.map_or(end, |last| last.max(end)));
-            });
-        }
+                    running.fetch_add(1, Ordering::AcqRel);
+                    // Spinning keeps the core awake for the start; with more threads than
+                    // cores, spinning ones would hold up those not yet running.
+                    while !go.load(Ordering::Acquire) {
+                        if core.is_some() {
+                            std::hint::spin_loop();
+                        } else {
+                            std::thread::yield_now();
+                        }
+                    }
+                    work(runner);
+                    Instant::now()
+                })
+            })
+            .collect();
         while running.load(Ordering::Acquire) < workers {
             std::thread::yield_now();
         }
         let start = Instant::now();
         go.store(true, Ordering::Release);
-        start
+        // Each thread's end, not when the join returns: waking this thread is not counted.
+        let ends = handles.into_iter().map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        ends.max()
+            .map_or(Duration::ZERO, |end| end.saturating_duration_since(start))
     });
-    let end = finished
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    let elapsed = end.map_or(Duration::ZERO, |end| end.saturating_duration_since(start));
     let classes = dataset.classes();
     let mut confusion = vec![vec![0; classes]; classes];
     let mut correct = 0;
