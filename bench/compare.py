@@ -10,8 +10,7 @@ Workloads, on the 10000 MNIST test images with sample_weight.pkl (784-50-100-10,
 softmax, f32):
 - batch: all 10000 images in one call;
 - per image: 10000 calls of one image each, every method looping over all the test images
-  (ours is the `each_image` figure of `tests/examples/timing.rs`, median of 3 passes, times
-  10000).
+  (ours is `tests/examples/timing.rs each`, its second pass over the images).
 numpy runs on its BLAS's default threads; ONNX Runtime on 1 and 2 intra-op threads; ours on
 1 and 2 threads of `converter eval --threads N`'s evaluation, run in the timing example
 (`timing eval N`) so that it too is timed right after an untimed run (one image is never
@@ -153,9 +152,9 @@ def main():
 
     def ours_one_image():
         r = json.loads(subprocess.run(
-            [args.timing, "3"], check=True, capture_output=True, text=True
+            [args.timing, "each"], check=True, capture_output=True, text=True
         ).stdout)
-        return r["each_image"] * n, r["each_image_correct"]
+        return r["seconds"], r["correct"]
 
     # (method, threads, workload) -> seconds for 10000 images and correct, per round
     workloads = {
@@ -179,7 +178,7 @@ def main():
     # machine during the run falls on all methods alike. Round 0 is the warm-up.
     # numpy and onnxruntime run once untimed right before the timed call, so that their
     # thread pools and caches are warm; ours do the same inside the timing example's process
-    # (its figure excludes reading the blobs, and starting and joining threads).
+    # (its figures exclude reading the blobs, and starting and joining threads).
     samples = {key: [] for key in workloads}
     for round_ in range(args.runs + 1):
         for key, run in workloads.items():
@@ -240,7 +239,7 @@ def main():
     print()
     print(
         "per image: every method classifies each of the 10000 images in its own call "
-        "(ours: tests/examples/timing.rs, each_image). ours batch: converter eval's "
+        "(ours: `timing each`, right after an untimed pass). ours batch: converter eval's "
         "evaluation (evaluate_threads), timed by `timing eval N` right after an untimed run."
     )
     print(f"onnxruntime vs numpy batch probabilities: max abs difference {max_diff:.2e}")
