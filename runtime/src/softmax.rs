@@ -9,9 +9,31 @@
 pub fn softmax(values: &mut [f32]) {
     let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
+    #[cfg(target_arch = "arm")]
     for v in values.iter_mut() {
         *v = crate::exp::exp(*v - max);
         sum += *v;
+    }
+    // On desktop CPUs the exponentials come first, 16 at a time in a fixed-size array that a
+    // compiler runs as one vector (a 10-value layer leaves a loop too short to vectorise),
+    // then the same sum in the same order.
+    #[cfg(not(target_arch = "arm"))]
+    {
+        for chunk in values.chunks_mut(16) {
+            let mut lanes = [0.0f32; 16];
+            for (lane, &v) in lanes.iter_mut().zip(chunk.iter()) {
+                *lane = v;
+            }
+            for lane in &mut lanes {
+                *lane = crate::exp::exp(*lane - max);
+            }
+            for (v, &lane) in chunk.iter_mut().zip(&lanes) {
+                *v = lane;
+            }
+        }
+        for &v in values.iter() {
+            sum += v;
+        }
     }
     for v in values.iter_mut() {
         *v /= sum;
