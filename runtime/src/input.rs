@@ -33,6 +33,9 @@ pub trait Input: Copy + sealed::Sealed {
 
     /// Whether the network sees 0, checked without converting.
     fn is_zero(self) -> bool;
+
+    /// The inputs as the `u8` pixels they are (`u8` inputs only; `f32` inputs give `None`).
+    fn as_pixels(inputs: &[Self]) -> Option<&[u8]>;
 }
 
 impl Input for f32 {
@@ -51,6 +54,11 @@ impl Input for f32 {
     fn is_zero(self) -> bool {
         self == 0.0
     }
+
+    #[inline]
+    fn as_pixels(_: &[Self]) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl Input for u8 {
@@ -68,6 +76,11 @@ impl Input for u8 {
     #[inline]
     fn is_zero(self) -> bool {
         self == 0
+    }
+
+    #[inline]
+    fn as_pixels(inputs: &[Self]) -> Option<&[u8]> {
+        Some(inputs)
     }
 }
 

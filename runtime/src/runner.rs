@@ -3,10 +3,9 @@
 #[cfg(not(target_arch = "arm"))]
 use crate::activation::Activation;
 use crate::dense::{BLOCK, dense, dense_blocks};
-#[cfg(all(feature = "int8", not(target_arch = "arm")))]
-use crate::dense_i8::dense_i8_sparse;
+use crate::dense_i8::{I8Kernels, Portable};
 #[cfg(feature = "int8")]
-use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output, dense_i8_column_blocks};
+use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output};
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
 #[cfg(feature = "int8")]
@@ -40,10 +39,11 @@ use crate::softmax::argmax;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Runner<'m, const N: usize> {
+pub struct Runner<'m, const N: usize, K = Portable> {
     model: &'m Model<'m>,
     front: [f32; N],
     back: [f32; N],
+    kernels: K,
 }
 
 impl<'m, const N: usize> Runner<'m, N> {
@@ -75,7 +75,21 @@ impl<'m, const N: usize> Runner<'m, N> {
             model,
             front: [0.0; N],
             back: [0.0; N],
+            kernels: Portable,
         })
+    }
+}
+
+impl<'m, const N: usize, K: I8Kernels> Runner<'m, N, K> {
+    /// This runner with `kernels` for its int8 layers instead of the current ones: a host
+    /// may supply kernels built for its CPU. Results stay the same bit for bit.
+    pub fn with_i8_kernels<L: I8Kernels>(self, kernels: L) -> Runner<'m, N, L> {
+        Runner {
+            model: self.model,
+            front: self.front,
+            back: self.back,
+            kernels,
+        }
     }
 
     /// The model this runner executes.
@@ -291,17 +305,14 @@ impl<'m, const N: usize> Runner<'m, N> {
                         dense_i8_by_output(x, |q| q, p.weights, p.bias, acc);
                     }
                     WeightOrder::ColumnBlocks => {
-                        dense_i8_column_blocks(x, p.weights, p.bias, acc);
+                        self.kernels.column_blocks(x, p.weights, p.bias, acc);
                     }
                 }
             } else if p.order != WeightOrder::InputMajor {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
                 dense_i8_any_order(input, quantize, p.order, p.weights, p.bias, acc);
-            } else if T::IS_PIXEL && p.input == PIXELS {
-                #[cfg(not(target_arch = "arm"))]
-                dense_i8_sparse(input, Input::pixel, p.weights, p.bias, acc);
-                #[cfg(target_arch = "arm")]
-                dense_i8(input, Input::pixel, p.weights, p.bias, acc);
+            } else if let (Some(pixels), true) = (T::as_pixels(input), p.input == PIXELS) {
+                self.kernels.input_major(pixels, p.weights, p.bias, acc);
             } else {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
                 dense_i8(input, quantize, p.weights, p.bias, acc);
