@@ -184,15 +184,15 @@ pub fn layers_from_arrays(
             }
         };
         let layer = dense(&w_key, w, &b_key, b)?;
-        if let Some(previous) = layers.last() {
-            if layer.inputs != previous.outputs {
-                return Err(NetworkError::ChainMismatch {
-                    key: w_key,
-                    inputs: layer.inputs,
-                    previous: format!("W{}", n - 1),
-                    outputs: previous.outputs,
-                });
-            }
+        if let Some(previous) = layers.last()
+            && layer.inputs != previous.outputs
+        {
+            return Err(NetworkError::ChainMismatch {
+                key: w_key,
+                inputs: layer.inputs,
+                previous: format!("W{}", n - 1),
+                outputs: previous.outputs,
+            });
         }
         layers.push(layer);
     }

@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn light_on_dark_and_dark_on_light_give_the_same_input() {
         let dark = |x: usize, y: usize| {
-            if (x * y) % 7 == 0 && x > 3 && y > 2 {
+            if (x * y).is_multiple_of(7) && x > 3 && y > 2 {
                 30
             } else {
                 220

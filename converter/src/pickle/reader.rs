@@ -192,7 +192,7 @@ impl<'a> Machine<'a> {
     }
 
     fn pairs(&self, items: Vec<Id>) -> Result<Vec<(Id, Id)>> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.malformed("a dict gets an odd number of keys and values"));
         }
         let mut it = items.into_iter();
