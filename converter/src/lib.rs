@@ -19,5 +19,6 @@ pub mod network;
 pub mod pickle;
 pub mod quantize;
 pub mod vector;
+pub mod vnni;
 
 pub use error::Error;

@@ -6,7 +6,7 @@
 //! build. No special compiler flags are needed. Results are those of the portable build:
 //! the kernels do not fuse multiplies and adds.
 
-use runtime::{Input, Runner, ShapeError};
+use runtime::{I8Kernels, Input, Runner, ShapeError};
 
 /// Compiles each function once more per target below; the first the CPU has is used.
 macro_rules! on_vector_units {
@@ -24,8 +24,8 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::classify`].
-    pub fn classify<T: Input, const N: usize>(
-        runner: &mut Runner<'_, N>,
+    pub fn classify<T: Input, const N: usize, K: I8Kernels>(
+        runner: &mut Runner<'_, N, K>,
         input: &[T],
     ) -> Result<usize, ShapeError> {
         runner.classify(input)
@@ -35,8 +35,8 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::classify_batch`].
-    pub fn classify_batch<T: Input, const N: usize>(
-        runner: &mut Runner<'_, N>,
+    pub fn classify_batch<T: Input, const N: usize, K: I8Kernels>(
+        runner: &mut Runner<'_, N, K>,
         inputs: &[T],
         classes: &mut [usize],
     ) -> Result<(), ShapeError> {
@@ -47,8 +47,8 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::forward_batch`].
-    pub fn forward_batch<T: Input, const N: usize>(
-        runner: &mut Runner<'_, N>,
+    pub fn forward_batch<T: Input, const N: usize, K: I8Kernels>(
+        runner: &mut Runner<'_, N, K>,
         inputs: &[T],
         outputs: &mut [f32],
     ) -> Result<(), ShapeError> {
