@@ -1,11 +1,14 @@
 //! Forward-pass speed on the book's network: one image, the 10000-image test set as one
 //! batch, and as batches of 100, each with the runtime's portable build and with the build
-//! for the CPU's vector units that `converter eval` uses (`converter::vector`). Run with
+//! for the CPU's vector units that `converter eval` uses (`converter::vector`); and the
+//! test set as one batch through the int8 network, with the runtime's int8 kernels and with
+//! the host's (`converter::vnni`, as `converter eval` runs it). Run with
 //! `cargo bench -p tests`.
 
 use converter::vector;
+use converter::vnni::HostI8;
 use runtime::{Dataset, Model, Runner};
-use tests::{book_model, mnist_test};
+use tests::{book_model, book_model_int8, mnist_test};
 
 fn main() {
     divan::main();
@@ -65,5 +68,28 @@ fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
                 classify_batch(build, runner, images, &mut classes);
             }
         });
+    });
+}
+
+/// The int8 kernels an int8 bench runs: the runtime's own, or the host's best.
+const INT8_KERNELS: [&str; 2] = ["runtime", "host"];
+
+#[divan::bench(args = INT8_KERNELS, sample_count = 20)]
+fn int8_test_set_one_batch(bencher: divan::Bencher, kernels: &str) {
+    let model = Model::from_bytes(book_model_int8().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let host = match kernels {
+        "host" => HostI8::detect(),
+        _ => HostI8::portable(),
+    };
+    let mut runner = Runner::<100>::new(&model).unwrap().with_i8_kernels(host);
+    let mut classes = vec![0; dataset.len()];
+    bencher.bench_local(|| {
+        vector::classify_batch(
+            &mut runner,
+            divan::black_box(dataset.images()),
+            &mut classes,
+        )
+        .unwrap();
     });
 }

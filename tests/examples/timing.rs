@@ -7,9 +7,10 @@
 //!
 //! Two more commands each time one workload of `bench/compare.py` once, right after an
 //! untimed run, as that script times numpy and ONNX Runtime:
-//! - `eval THREADS`: `converter eval`'s evaluation of the test set
-//!   (`converter::evaluate::evaluate_threads`); prints `{"seconds": .., "correct": ..,
-//!   "threads": ..}`.
+//! - `eval THREADS [int8]`: `converter eval`'s evaluation of the test set
+//!   (`converter::evaluate::evaluate_threads`), of the book's network or (`int8`) its int8
+//!   quantization as `converter model --precision int8` makes it; prints
+//!   `{"seconds": .., "correct": .., "threads": ..}`.
 //! - `each`: every test image classified in its own call (`converter::vector::classify`);
 //!   prints `{"seconds": .., "correct": ..}`, seconds for all the images.
 
@@ -19,7 +20,7 @@ use std::time::Instant;
 use converter::evaluate::evaluate_threads;
 use converter::vector;
 use runtime::{Dataset, Model, Runner};
-use tests::{book_model, mnist_test};
+use tests::{book_model, book_model_int8, mnist_test};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -80,6 +81,10 @@ fn main() {
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     match &args[1..] {
         [command, threads] if command == "eval" => return eval(&model, &dataset, threads),
+        [command, threads, precision] if command == "eval" && precision == "int8" => {
+            let int8 = Model::from_bytes(book_model_int8().bytes()).unwrap();
+            return eval(&int8, &dataset, threads);
+        }
         [command] if command == "each" => return each(&model, &dataset),
         _ => {}
     }

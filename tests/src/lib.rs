@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir;
+use converter::quantize::Precision;
 
 /// The workspace root.
 pub fn workspace_root() -> &'static Path {
@@ -78,6 +79,25 @@ pub fn book_model() -> &'static BlobBuf {
         let converted =
             convert::model_blob(&data_dir().join(data_dir::WEIGHTS), &Activations::default())
                 .expect("sample_weight.pkl converts");
+        BlobBuf::from_slice(&converted.bytes)
+    })
+}
+
+/// The book's network quantized to int8 as `converter model --precision int8` does by
+/// default (calibrated on the first 1000 test images), in aligned memory.
+pub fn book_model_int8() -> &'static BlobBuf {
+    static MODEL: OnceLock<BlobBuf> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = data_dir();
+        let calibration = convert::calibration_images(&dir.join(data_dir::TEST_IMAGES), 1000)
+            .expect("MNIST test images read");
+        let converted = convert::quantized_model_blob(
+            &dir.join(data_dir::WEIGHTS),
+            &Activations::default(),
+            Precision::Int8,
+            &calibration,
+        )
+        .expect("sample_weight.pkl quantizes");
         BlobBuf::from_slice(&converted.bytes)
     })
 }

@@ -1,12 +1,12 @@
 //! f16 and int8 blobs of the book's network: sizes, accuracy, agreement with f32, an
 //! independent integer reference, and rejection of damaged quantization parameters.
 
-use std::sync::OnceLock;
-
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir::{TEST_IMAGES, WEIGHTS};
 use converter::quantize::Precision;
+use converter::vector;
+use converter::vnni::HostI8;
 use runtime::checksum::crc32;
 use runtime::{
     Dataset, DenseSpec, FormatError, I8Out, I8Params, Model, ModelEncoder, Params, Runner,
@@ -30,8 +30,7 @@ fn blob(precision: Precision) -> BlobBuf {
 }
 
 fn int8() -> &'static BlobBuf {
-    static BLOB: OnceLock<BlobBuf> = OnceLock::new();
-    BLOB.get_or_init(|| blob(Precision::Int8))
+    tests::book_model_int8()
 }
 
 /// Predicted class of every image from `skip` on.
@@ -180,6 +179,31 @@ fn int8_forward_equals_an_integer_reference_bit_for_bit() {
         let normalised: Vec<f32> = image.iter().map(|&p| f32::from(p) / 255.0).collect();
         assert_eq!(runner.forward(&normalised).unwrap(), want.as_slice());
     }
+}
+
+#[test]
+fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
+    let model = Model::from_bytes(int8().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let host = HostI8::detect();
+    // The machines this project is checked on have AVX-512 VNNI; elsewhere this test
+    // compares the runtime's kernels with themselves, and says so.
+    if !host.uses_vnni() {
+        eprintln!("this CPU lacks AVX-512 VNNI: the VNNI kernels are not exercised");
+    }
+    let out_len = model.output_len();
+    let mut want = vec![0.0f32; dataset.len() * out_len];
+    let mut got = want.clone();
+    let mut portable = Runner::<100>::new(&model).unwrap();
+    portable.forward_batch(dataset.images(), &mut want).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap().with_i8_kernels(host);
+    vector::forward_batch(&mut runner, dataset.images(), &mut got).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
+    let mut classes = vec![0; dataset.len()];
+    vector::classify_batch(&mut runner, dataset.images(), &mut classes).unwrap();
+    assert_eq!(classes, self::classes(int8(), 0));
+    assert_eq!(correct(&classes, 0), 9356);
 }
 
 /// The int8 book network with every layer's weights moved to `order`, re-encoded.
