@@ -65,8 +65,10 @@ fn vnni_available() -> bool {
     false
 }
 
+// Inlined always, so that the runtime's kernels, when they run, are compiled for the
+// caller's vector units (`converter::vector`), not for the baseline CPU.
 impl I8Kernels for HostI8 {
-    #[inline]
+    #[inline(always)]
     fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
         if self.vnni {
@@ -80,7 +82,7 @@ impl I8Kernels for HostI8 {
         Portable.input_major(pixels, weights, bias, acc);
     }
 
-    #[inline]
+    #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
         if self.vnni {
