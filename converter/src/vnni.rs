@@ -380,6 +380,19 @@ mod tests {
             .collect()
     }
 
+    /// Deterministic weights over the whole `i8` range.
+    fn weights(len: usize, seed: u32) -> Vec<i8> {
+        bytes(len, seed, 1000).iter().map(|&b| b as i8).collect()
+    }
+
+    /// Deterministic biases of both signs, some beyond the sums' own size.
+    fn biases(len: usize, seed: u32) -> Vec<i32> {
+        bytes(len, seed, 1000)
+            .iter()
+            .map(|&b| i32::from(b) * 999 - 127_000)
+            .collect()
+    }
+
     fn host() -> HostI8 {
         let host = HostI8::detect();
         // The machines this project is built and checked on have AVX-512 VNNI; elsewhere
@@ -408,11 +421,7 @@ mod tests {
         for (n, m) in SHAPES {
             for zero_every in [1, 2, 5, 1000] {
                 let pixels = bytes(n, 1 + n as u32, zero_every);
-                let weights: Vec<i8> = bytes(n * m, 7, 1000).iter().map(|&b| b as i8).collect();
-                let bias: Vec<i32> = bytes(m, 3, 1000)
-                    .iter()
-                    .map(|&b| i32::from(b) * 999 - 127_000)
-                    .collect();
+                let (weights, bias) = (weights(n * m, 7), biases(m, 3));
                 let (mut want, mut got) = (vec![0; m], vec![0; m]);
                 Portable.input_major(&pixels, &weights, &bias, &mut want);
                 host.input_major(&pixels, &weights, &bias, &mut got);
@@ -426,15 +435,11 @@ mod tests {
         let host = host();
         for (n, m) in SHAPES {
             let input = bytes(n, 5 + m as u32, 3);
-            let weights: Vec<i8> = bytes(n * m, 11, 1000).iter().map(|&b| b as i8).collect();
+            let (weights, bias) = (weights(n * m, 11), biases(m, 13));
             let mut blocked = vec![0i8; n * m];
             for (k, &w) in weights.iter().enumerate() {
                 blocked[WeightOrder::ColumnBlocks.position(n, m, k / m, k % m)] = w;
             }
-            let bias: Vec<i32> = bytes(m, 13, 1000)
-                .iter()
-                .map(|&b| i32::from(b) * 77 - 9000)
-                .collect();
             let (mut want, mut got) = (vec![0; m], vec![0; m]);
             Portable.column_blocks(&input, &blocked, &bias, &mut want);
             host.column_blocks(&input, &blocked, &bias, &mut got);
