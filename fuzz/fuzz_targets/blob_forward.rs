@@ -1,5 +1,6 @@
-//! Blob reading and the forward pass: `Model::from_bytes`, `Runner::forward`,
-//! `Dataset::from_bytes` and `DatasetLayout::from_prefix` on any bytes.
+//! Blob reading and the forward pass: `Model::from_bytes`, `Runner::forward` (with the
+//! runtime's int8 kernels and the host's), `Dataset::from_bytes` and
+//! `DatasetLayout::from_prefix` on any bytes.
 //!
 //! Each input is tried twice:
 //! 1. as it is, so the envelope checks (length, checksum) see every kind of damage;
@@ -104,6 +105,16 @@ fn model(bytes: &[u8], data: &[u8]) {
     assert_eq!(out_r.len(), out_len);
     assert!(runner.classify(&pixels).expect("u8 input") < out_len);
     assert!(runner.classify(&raw).expect("f32 input") < out_len);
+
+    // The host's int8 kernels (`converter::vnni`, on CPUs with AVX-512 VNNI) give the
+    // runtime's outputs bit for bit, for every model.
+    let host = converter::vnni::HostI8::detect();
+    let mut on_host = Runner::<CAPACITY>::new(&model).expect("as above").with_i8_kernels(host);
+    let out_h = on_host.forward(&pixels).expect("u8 input of input_len");
+    assert_eq!(out_h.len(), out.len());
+    for (a, b) in out_h.iter().zip(&out) {
+        assert!(a.to_bits() == b.to_bits(), "host kernels' output {a} differs from {b}");
+    }
 
     // Wrong lengths are errors, not panics.
     assert!(runner.forward(&pixels[..in_len - 1]).is_err());
