@@ -15,7 +15,9 @@ numpy runs on its BLAS's default threads; ONNX Runtime on 1 and 2 intra-op threa
 1 and 2 threads of `converter eval --threads N`'s evaluation, run in the timing example
 (`timing eval N`) so that it too is timed right after an untimed run (one image is never
 split, so ours per image is one thread). Ours also runs the network quantized to int8
-(`timing eval N int8`), whose batch must be at least as fast as the f32 one. Every figure is
+(`timing eval N int8`, `timing each int8`), whose batch must be at least as fast as the f32
+one; its per-image time is shown for information (the issue's per-image targets are for
+the f32 network). Every figure is
 the median of N rounds after a warm-up round; each round runs every workload once, each
 batch right after an untimed call, so that a change of load falls on all methods alike.
 Every f32 method must classify 9352 of the 10000 images correctly and ours int8 9356, or
@@ -153,10 +155,9 @@ def main():
             sys.exit(f"converter eval ran on {r['threads']} threads, not {threads}")
         return r["seconds"], r["correct"]
 
-    def ours_one_image():
-        r = json.loads(subprocess.run(
-            [args.timing, "each"], check=True, capture_output=True, text=True
-        ).stdout)
+    def ours_one_image(precision="f32"):
+        command = [args.timing, "each"] + (["int8"] if precision == "int8" else [])
+        r = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         return r["seconds"], r["correct"]
 
     # (method, threads, workload) -> seconds for 10000 images and correct, per round
@@ -177,6 +178,7 @@ def main():
         workloads[("ours", threads, "batch")] = lambda t=threads: ours(t)
         workloads[("ours int8", threads, "batch")] = lambda t=threads: ours(t, "int8")
     workloads[("ours", 1, "image")] = ours_one_image
+    workloads[("ours int8", 1, "image")] = lambda: ours_one_image("int8")
 
     # Round-robin: every round runs every workload once, so that a change of load on the
     # machine during the run falls on all methods alike. Round 0 is the warm-up.
@@ -232,6 +234,7 @@ def main():
         ("per image, ours / numpy", ms(("ours", 1, "image")) / ms(("numpy", "BLAS", "image")), 1 / 50),
         ("per image, ours / onnxruntime 1 thread", ms(("ours", 1, "image")) / ms(("onnxruntime", 1, "image")), 1 / 20),
         ("per image, ours / onnxruntime 2 threads", ms(("ours", 1, "image")) / ms(("onnxruntime", 2, "image")), 1 / 20),
+        ("per image, ours int8 / onnxruntime 1 thread (for information)", ms(("ours int8", 1, "image")) / ms(("onnxruntime", 1, "image")), None),
         ("batch, ours int8 / ours f32, 1 thread", ms(("ours int8", 1, "batch")) / ms(("ours", 1, "batch")), 1.0),
         ("batch, ours int8 / ours f32, 2 threads", ms(("ours int8", 2, "batch")) / ms(("ours", 2, "batch")), 1.0),
     ]

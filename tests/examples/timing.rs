@@ -11,14 +11,16 @@
 //!   (`converter::evaluate::evaluate_threads`), of the book's network or (`int8`) its int8
 //!   quantization as `converter model --precision int8` makes it; prints
 //!   `{"seconds": .., "correct": .., "threads": ..}`.
-//! - `each`: every test image classified in its own call (`converter::vector::classify`);
-//!   prints `{"seconds": .., "correct": ..}`, seconds for all the images.
+//! - `each [int8]`: every test image classified in its own call (`converter::vector::classify`,
+//!   with the host's int8 kernels as `converter eval` has them); prints
+//!   `{"seconds": .., "correct": ..}`, seconds for all the images.
 
 use std::path::Path;
 use std::time::Instant;
 
 use converter::evaluate::evaluate_threads;
 use converter::vector;
+use converter::vnni::HostI8;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, book_model_int8, mnist_test};
 
@@ -56,7 +58,9 @@ fn eval(model: &Model<'_>, dataset: &Dataset<'_>, threads: &str) {
 
 /// Every test image in its own `classify` call, warm: the second of two passes.
 fn each(model: &Model<'_>, dataset: &Dataset<'_>) {
-    let mut runner = Runner::<100>::new(model).unwrap();
+    let mut runner = Runner::<100>::new(model)
+        .unwrap()
+        .with_i8_kernels(HostI8::detect());
     let mut pass = || {
         let start = Instant::now();
         let correct = dataset
@@ -86,6 +90,10 @@ fn main() {
             return eval(&int8, &dataset, threads);
         }
         [command] if command == "each" => return each(&model, &dataset),
+        [command, precision] if command == "each" && precision == "int8" => {
+            let int8 = Model::from_bytes(book_model_int8().bytes()).unwrap();
+            return each(&int8, &dataset);
+        }
         _ => {}
     }
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(9);
