@@ -13,12 +13,12 @@ pub mod convert;
 pub mod data_dir;
 pub mod error;
 pub mod evaluate;
+pub mod host_kernels;
 pub mod idx;
 pub mod inspect;
 pub mod network;
 pub mod pickle;
 pub mod quantize;
 pub mod vector;
-pub mod vnni;
 
 pub use error::Error;

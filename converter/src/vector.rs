@@ -6,7 +6,7 @@
 //! build. No special compiler flags are needed. Results are those of the portable build:
 //! the kernels do not fuse multiplies and adds.
 
-use runtime::{I8Kernels, Input, Runner, ShapeError};
+use runtime::{Input, Kernels, Runner, ShapeError};
 
 /// Compiles each function once more per target below; the first the CPU has is used.
 macro_rules! on_vector_units {
@@ -24,7 +24,7 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::classify`].
-    pub fn classify<T: Input, const N: usize, K: I8Kernels>(
+    pub fn classify<T: Input, const N: usize, K: Kernels>(
         runner: &mut Runner<'_, N, K>,
         input: &[T],
     ) -> Result<usize, ShapeError> {
@@ -35,7 +35,7 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::classify_batch`].
-    pub fn classify_batch<T: Input, const N: usize, K: I8Kernels>(
+    pub fn classify_batch<T: Input, const N: usize, K: Kernels>(
         runner: &mut Runner<'_, N, K>,
         inputs: &[T],
         classes: &mut [usize],
@@ -47,7 +47,7 @@ on_vector_units! {
     ///
     /// # Errors
     /// As [`Runner::forward_batch`].
-    pub fn forward_batch<T: Input, const N: usize, K: I8Kernels>(
+    pub fn forward_batch<T: Input, const N: usize, K: Kernels>(
         runner: &mut Runner<'_, N, K>,
         inputs: &[T],
         outputs: &mut [f32],

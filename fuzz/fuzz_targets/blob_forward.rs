@@ -106,10 +106,10 @@ fn model(bytes: &[u8], data: &[u8]) {
     assert!(runner.classify(&pixels).expect("u8 input") < out_len);
     assert!(runner.classify(&raw).expect("f32 input") < out_len);
 
-    // The host's int8 kernels (`converter::vnni`, on CPUs with AVX-512 VNNI) give the
+    // The host's int8 kernels (`converter::host_kernels`, on CPUs with AVX-512 VNNI) give the
     // runtime's outputs bit for bit, for every model.
-    let host = converter::vnni::HostI8::detect();
-    let mut on_host = Runner::<CAPACITY>::new(&model).expect("as above").with_i8_kernels(host);
+    let host = converter::host_kernels::HostKernels::detect();
+    let mut on_host = Runner::<CAPACITY>::new(&model).expect("as above").with_kernels(host);
     let out_h = on_host.forward(&pixels).expect("u8 input of input_len");
     assert_eq!(out_h.len(), out.len());
     for (a, b) in out_h.iter().zip(&out) {

@@ -4,41 +4,6 @@ use crate::manifest::{WeightOrder, column_block_widths};
 #[cfg(not(target_arch = "arm"))]
 use crate::nonzero::for_each_nonzero;
 
-/// The int8 kernels that do most of a forward pass's work, for a host to replace with
-/// faster ones (see [`Runner::with_i8_kernels`](crate::Runner::with_i8_kernels)).
-///
-/// Both compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with wrapping 32-bit
-/// arithmetic. Integer sums do not depend on their order, so every implementation must
-/// give the same accumulators bit for bit; [`Portable`] is the reference.
-pub trait I8Kernels {
-    /// For `weights` of shape `(pixels.len(), acc.len())` in row-major order
-    /// ([`WeightOrder::InputMajor`]): a first layer reading `u8` pixels, mostly zero.
-    fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]);
-
-    /// For `weights` in [`WeightOrder::ColumnBlocks`]: a later layer's `u8` activations.
-    fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]);
-}
-
-/// The runtime's own int8 kernels, for every target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Portable;
-
-// Thin wrappers, inlined everywhere: the kernels' own inlining rules apply.
-impl I8Kernels for Portable {
-    #[inline(always)]
-    fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
-        #[cfg(not(target_arch = "arm"))]
-        dense_i8_sparse(pixels, |x| x, weights, bias, acc);
-        #[cfg(target_arch = "arm")]
-        dense_i8(pixels, |x| x, weights, bias, acc);
-    }
-
-    #[inline(always)]
-    fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
-        dense_i8_column_blocks(input, weights, bias, acc);
-    }
-}
-
 /// Computes `acc[o] = bias[o] + Σ_i q(input[i]) × weights[i][o]` with wrapping 32-bit
 /// arithmetic, for `weights` of shape `(input.len(), acc.len())` in row-major order.
 ///

@@ -15,9 +15,9 @@
 //!    [`FormatError`] that says what was found. After that no accessor can fail or panic.
 //! 3. **Layers.** A [`Runner`] binds a model to two scratch buffers whose capacity is a
 //!    const generic, checked against the model's widest layer ([`CapacityError`]). Each
-//!    layer is a [`dense`](dense::dense) product followed by its [`Activation`]. Int8
-//!    layers' products ([`dense_i8`]) can be replaced by a host's faster ones with the same
-//!    results ([`I8Kernels`], [`Runner::with_i8_kernels`]).
+//!    layer is a [`dense`](dense::dense) product followed by its [`Activation`]. A host can
+//!    supply faster kernels for some steps, with the same results ([`Kernels`],
+//!    [`Runner::with_kernels`]).
 //! 4. **Output.** The last layer's values (probabilities after [`softmax`](softmax::softmax))
 //!    and the predicted class ([`argmax`](softmax::argmax)).
 //!
@@ -65,6 +65,7 @@ mod error;
 pub mod exp;
 pub mod half;
 mod input;
+pub mod kernels;
 pub mod layout;
 pub mod manifest;
 mod model;
@@ -82,10 +83,10 @@ mod test_rng;
 pub use activation::Activation;
 pub use aligned::Aligned;
 pub use dataset::{Dataset, DatasetLayout};
-pub use dense_i8::I8Kernels;
 pub use emit::{DatasetEncoder, DatasetSpec, DenseSpec, ModelEncoder};
 pub use error::{CapacityError, EmitError, FormatError, ShapeError, TensorName};
 pub use input::Input;
+pub use kernels::Kernels;
 pub use layout::Kind;
 pub use manifest::{Quant, WeightOrder};
 pub use model::{Layer, Model};

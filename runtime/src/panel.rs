@@ -10,6 +10,7 @@
 use crate::dense::{Weight, add_row, row};
 use crate::exp::exp;
 use crate::input::Input;
+use crate::kernels::{Kernels, MAX_LISTED};
 use crate::nonzero::for_each_nonzero;
 
 /// Images in a panel.
@@ -28,6 +29,7 @@ const FIRST_LANES: usize = 64;
 /// panel's images while they are in cache, instead of coming from L2 once per image
 /// (256 measured best of 32, 96, 256 and all 784 MNIST pixels).
 const FIRST_ROWS: usize = 256;
+const _: () = assert!(FIRST_ROWS <= MAX_LISTED);
 
 /// Outputs a later layer sums at once per image.
 const LANES: usize = 16;
@@ -39,26 +41,39 @@ const GROUP: usize = 4;
 /// `columns[o][t] = images[t] · weights + bias` for the [`PANEL`] images laid end to end in
 /// `images`, skipping zero inputs, as a first layer reads MNIST digits. `weights` has shape
 /// `(images.len() / PANEL, bias.len())` and `bias.len()` is at most [`MAX_WIDTH`].
+/// `kernels` may list each image's non-zero pixels ([`Kernels::nonzero_pixels`]).
 #[inline(always)]
 pub fn first_layer<T: Input, W: Weight>(
     images: &[T],
     weights: &[W],
     bias: &[f32],
     columns: &mut Columns,
+    kernels: &impl Kernels,
 ) {
     let stride = bias.len();
     let in_len = images.len() / PANEL;
+    let mut list = [0u16; FIRST_ROWS + 64];
     for (col, bias) in (0..).step_by(FIRST_LANES).zip(bias.chunks(FIRST_LANES)) {
         let mut sums = [[0.0f32; FIRST_LANES]; PANEL];
         for start in (0..in_len).step_by(FIRST_ROWS) {
             let end = (start + FIRST_ROWS).min(in_len);
             for (image, sums) in images.chunks_exact(in_len).zip(sums.iter_mut()) {
                 let mut acc = *sums;
-                for_each_nonzero(
-                    image.get(start..end).unwrap_or(&[]),
-                    |x| !x.is_zero(),
-                    |i, x| add_row(&mut acc, x.to_f32(), weights, (start + i) * stride + col),
-                );
+                let part = image.get(start..end).unwrap_or(&[]);
+                let mut add = |i: usize, x: T| {
+                    add_row(&mut acc, x.to_f32(), weights, (start + i) * stride + col);
+                };
+                match T::as_pixels(part).and_then(|p| kernels.nonzero_pixels(p, &mut list)) {
+                    Some(count) => {
+                        for &i in list.get(..count).unwrap_or(&[]) {
+                            let i = usize::from(i);
+                            if let Some(&x) = part.get(i) {
+                                add(i, x);
+                            }
+                        }
+                    }
+                    None => for_each_nonzero(part, |x| !x.is_zero(), add),
+                }
                 *sums = acc;
             }
         }
@@ -168,7 +183,29 @@ mod tests {
     use super::{Columns, MAX_WIDTH, PANEL, first_layer, layer};
     use crate::dense::{Weight, dense_blocks};
     use crate::input::Input;
+    use crate::kernels::{Kernels, Portable};
     use std::vec::Vec;
+
+    /// The portable kernels, but listing non-zero pixels as a host may.
+    struct Listing;
+
+    impl Kernels for Listing {
+        fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+            Portable.input_major(pixels, weights, bias, acc);
+        }
+
+        fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+            Portable.column_blocks(input, weights, bias, acc);
+        }
+
+        fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
+            let listed = (0..).zip(pixels).filter(|(_, p)| **p != 0);
+            for (slot, (i, _)) in list.iter_mut().zip(listed) {
+                *slot = i;
+            }
+            Some(pixels.iter().filter(|&&p| p != 0).count())
+        }
+    }
 
     /// A panel of inputs, a third of them zero, and weights in [-1, 1], from a xorshift.
     fn case(inputs: usize, outputs: usize, seed: u32) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
@@ -192,15 +229,15 @@ mod tests {
         let outputs = bias.len();
         let inputs = images.len() / PANEL;
         let mut columns = [[f32::NAN; PANEL]; MAX_WIDTH];
-        first_layer(images, weights, bias, &mut columns);
+        let mut listed = [[f32::NAN; PANEL]; MAX_WIDTH];
+        first_layer(images, weights, bias, &mut columns, &Portable);
+        first_layer(images, weights, bias, &mut listed, &Listing);
         for (t, x) in images.chunks_exact(inputs).enumerate() {
             let mut want = std::vec![0.0; outputs];
             dense_blocks(x, weights, bias, &mut want, true);
-            assert_eq!(
-                image(&columns, outputs, t),
-                want,
-                "{inputs}x{outputs} image {t}"
-            );
+            let why = || std::format!("{inputs}x{outputs} image {t}");
+            assert_eq!(image(&columns, outputs, t), want, "{}", why());
+            assert_eq!(image(&listed, outputs, t), want, "listed, {}", why());
         }
     }
 

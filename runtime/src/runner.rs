@@ -3,11 +3,11 @@
 #[cfg(not(target_arch = "arm"))]
 use crate::activation::Activation;
 use crate::dense::{BLOCK, dense, dense_blocks};
-use crate::dense_i8::{I8Kernels, Portable};
 #[cfg(feature = "int8")]
 use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output};
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
+use crate::kernels::{Kernels, Portable};
 #[cfg(feature = "int8")]
 use crate::manifest::WeightOrder;
 use crate::model::{Layer, Model};
@@ -80,10 +80,10 @@ impl<'m, const N: usize> Runner<'m, N> {
     }
 }
 
-impl<'m, const N: usize, K: I8Kernels> Runner<'m, N, K> {
-    /// This runner with `kernels` for its int8 layers instead of the current ones: a host
-    /// may supply kernels built for its CPU. Results stay the same bit for bit.
-    pub fn with_i8_kernels<L: I8Kernels>(self, kernels: L) -> Runner<'m, N, L> {
+impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
+    /// This runner with `kernels` instead of the current ones: a host may supply kernels
+    /// built for its CPU. Results stay the same bit for bit.
+    pub fn with_kernels<L: Kernels>(self, kernels: L) -> Runner<'m, N, L> {
         Runner {
             model: self.model,
             front: self.front,
@@ -216,9 +216,13 @@ impl<'m, const N: usize, K: I8Kernels> Runner<'m, N, K> {
         {
             let [mut cur, mut next] = buffers.each_mut();
             match first.params() {
-                Params::F32 { weights, bias } => panel::first_layer(images, weights, bias, cur),
+                Params::F32 { weights, bias } => {
+                    panel::first_layer(images, weights, bias, cur, &self.kernels);
+                }
                 #[cfg(feature = "f16")]
-                Params::F16 { weights, bias } => panel::first_layer(images, weights, bias, cur),
+                Params::F16 { weights, bias } => {
+                    panel::first_layer(images, weights, bias, cur, &self.kernels);
+                }
                 _ => return done,
             }
             activate_columns(first, cur);

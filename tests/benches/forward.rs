@@ -1,12 +1,12 @@
 //! Forward-pass speed on the book's network: one image, the 10000-image test set as one
 //! batch, and as batches of 100, each with the runtime's portable build and with the build
 //! for the CPU's vector units that `converter eval` uses (`converter::vector`); and the
-//! test set as one batch through the int8 network, with the runtime's int8 kernels and with
-//! the host's (`converter::vnni`, as `converter eval` runs it). Run with
-//! `cargo bench -p tests`.
+//! test set as one batch through the f32 and the int8 network on `converter::vector`, with
+//! the runtime's kernels and with the host's (`converter::host_kernels`, as `converter eval`
+//! runs it). Run with `cargo bench -p tests`.
 
+use converter::host_kernels::HostKernels;
 use converter::vector;
-use converter::vnni::HostI8;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, book_model_int8, mnist_test};
 
@@ -71,18 +71,19 @@ fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
     });
 }
 
-/// The int8 kernels an int8 bench runs: the runtime's own, or the host's best.
-const INT8_KERNELS: [&str; 2] = ["runtime", "host"];
+/// The kernels a bench of the test set in one batch runs on top of `converter::vector`:
+/// the runtime's own, or the host's best (`converter::host_kernels`).
+const KERNELS: [&str; 2] = ["runtime", "host"];
 
-#[divan::bench(args = INT8_KERNELS, sample_count = 20)]
-fn int8_test_set_one_batch(bencher: divan::Bencher, kernels: &str) {
-    let model = Model::from_bytes(book_model_int8().bytes()).unwrap();
+/// The test set in one batch through `model`, as `converter eval` runs it with `kernels`.
+fn test_set_with_kernels(bencher: divan::Bencher, model: &[u8], kernels: &str) {
+    let model = Model::from_bytes(model).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     let host = match kernels {
-        "host" => HostI8::detect(),
-        _ => HostI8::portable(),
+        "host" => HostKernels::detect(),
+        _ => HostKernels::portable(),
     };
-    let mut runner = Runner::<100>::new(&model).unwrap().with_i8_kernels(host);
+    let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(host);
     let mut classes = vec![0; dataset.len()];
     bencher.bench_local(|| {
         vector::classify_batch(
@@ -92,4 +93,14 @@ fn int8_test_set_one_batch(bencher: divan::Bencher, kernels: &str) {
         )
         .unwrap();
     });
+}
+
+#[divan::bench(args = KERNELS, sample_count = 20)]
+fn kernels_test_set_one_batch(bencher: divan::Bencher, kernels: &str) {
+    test_set_with_kernels(bencher, book_model().bytes(), kernels);
+}
+
+#[divan::bench(args = KERNELS, sample_count = 20)]
+fn int8_test_set_one_batch(bencher: divan::Bencher, kernels: &str) {
+    test_set_with_kernels(bencher, book_model_int8().bytes(), kernels);
 }

@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use converter::evaluate::evaluate_threads;
+use converter::host_kernels::HostKernels;
 use converter::vector;
-use converter::vnni::HostI8;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, book_model_int8, mnist_test};
 
@@ -60,7 +60,7 @@ fn eval(model: &Model<'_>, dataset: &Dataset<'_>, threads: &str) {
 fn each(model: &Model<'_>, dataset: &Dataset<'_>) {
     let mut runner = Runner::<100>::new(model)
         .unwrap()
-        .with_i8_kernels(HostI8::detect());
+        .with_kernels(HostKernels::detect());
     let mut pass = || {
         let start = Instant::now();
         let correct = dataset

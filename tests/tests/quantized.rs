@@ -4,9 +4,9 @@
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir::{TEST_IMAGES, WEIGHTS};
+use converter::host_kernels::HostKernels;
 use converter::quantize::Precision;
 use converter::vector;
-use converter::vnni::HostI8;
 use runtime::checksum::crc32;
 use runtime::{
     Dataset, DenseSpec, FormatError, I8Out, I8Params, Model, ModelEncoder, Params, Runner,
@@ -185,10 +185,10 @@ fn int8_forward_equals_an_integer_reference_bit_for_bit() {
 fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
     let model = Model::from_bytes(int8().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let host = HostI8::detect();
+    let host = HostKernels::detect();
     // The machines this project is checked on have AVX-512 VNNI; elsewhere this test
     // compares the runtime's kernels with themselves, and says so.
-    if !host.uses_vnni() {
+    if !host.uses_avx512() {
         eprintln!("this CPU lacks AVX-512 VNNI: the VNNI kernels are not exercised");
     }
     let out_len = model.output_len();
@@ -196,7 +196,7 @@ fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
     let mut got = want.clone();
     let mut portable = Runner::<100>::new(&model).unwrap();
     portable.forward_batch(dataset.images(), &mut want).unwrap();
-    let mut runner = Runner::<100>::new(&model).unwrap().with_i8_kernels(host);
+    let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(host);
     vector::forward_batch(&mut runner, dataset.images(), &mut got).unwrap();
     let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&got), bits(&want));

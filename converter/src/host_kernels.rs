@@ -1,57 +1,62 @@
-//! Int8 kernels for x86-64 CPUs with AVX-512 VNNI, picked at run time.
+//! Kernels for x86-64 CPUs with AVX-512 (VNNI, VBMI, VBMI2), picked at run time.
 //!
-//! The runtime's own int8 kernels multiply one input (two on desktop CPUs) by a row of
-//! weights per step. `vpdpbusd` multiplies four `u8` inputs by four `i8` weights and adds
-//! the four products to a 32-bit sum, for 16 sums at once. The sums are exact and wrap like
-//! the runtime's, so the results are the same bit for bit (see the tests).
+//! - **Int8 products.** The runtime's own int8 kernels multiply one input (two on desktop
+//!   CPUs) by a row of weights per step. `vpdpbusd` multiplies four `u8` inputs by four
+//!   `i8` weights and adds the four products to a 32-bit sum, for 16 sums at once. The
+//!   sums are exact and wrap like the runtime's.
+//! - **Non-zero pixels.** A float first layer adds the weight rows of the non-zero pixels
+//!   only. The runtime finds them with a bit-mask loop, whose branches depend on the
+//!   picture; `vpcompressw` lists them 32 at a time without a branch.
+//!
+//! Results are the same bit for bit as the runtime's (see the tests).
 //!
 //! This is the converter's one use of `unsafe`: calling the kernels, which are compiled for
 //! instructions an older CPU lacks, only after the CPU is seen to have them. It touches no
 //! pointer. The kernels themselves are safe code: bytes reach the vector registers through
 //! `bytemuck` casts of arrays, and every slice access is checked.
 //!
-//! Measured on the book's network quantized to int8 (AVX-512 CPU, one thread), per image in
-//! a batch: 1.42 µs with the runtime's kernels, 0.84–0.86 µs with these (the f32 network:
-//! 0.92–1.0 µs). `bench/compare.sh` prints the int8 and f32 batch times side by side.
+//! Measured per image in a batch on the book's network (AVX-512 CPU, one thread): int8
+//! 1.42 µs with the runtime's kernels, 0.84–0.86 µs with these. `bench/compare.sh` prints
+//! the int8 and f32 batch times side by side.
 
-use runtime::I8Kernels;
-use runtime::dense_i8::Portable;
+use runtime::Kernels;
+use runtime::kernels::Portable;
 
-/// The int8 kernels for this CPU: the VNNI kernels when it has AVX-512 with VNNI, VBMI and
-/// VBMI2 (Intel since Ice Lake, AMD since Zen 4), else the runtime's own.
+/// The kernels for this CPU: this module's when it has AVX-512 with VNNI, VBMI and VBMI2
+/// (Intel since Ice Lake, AMD since Zen 4), else the runtime's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostI8 {
+pub struct HostKernels {
     // True only when the CPU has the features the kernels are built for: calling them relies on it.
-    vnni: bool,
+    avx512: bool,
 }
 
-impl HostI8 {
+impl HostKernels {
     /// The fastest kernels this CPU runs.
     pub fn detect() -> Self {
-        HostI8 {
-            vnni: vnni_available(),
+        HostKernels {
+            avx512: avx512_available(),
         }
     }
 
     /// The runtime's portable kernels, whatever the CPU.
     pub fn portable() -> Self {
-        HostI8 { vnni: false }
+        HostKernels { avx512: false }
     }
 
-    /// Whether the VNNI kernels are in use.
-    pub fn uses_vnni(&self) -> bool {
-        self.vnni
+    /// Whether this module's kernels are in use.
+    pub fn uses_avx512(&self) -> bool {
+        self.avx512
     }
 }
 
-impl Default for HostI8 {
+impl Default for HostKernels {
     fn default() -> Self {
-        HostI8::detect()
+        HostKernels::detect()
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn vnni_available() -> bool {
+fn avx512_available() -> bool {
     use std::arch::is_x86_feature_detected as has;
     has!("avx512f")
         && has!("avx512bw")
@@ -61,18 +66,18 @@ fn vnni_available() -> bool {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn vnni_available() -> bool {
+fn avx512_available() -> bool {
     false
 }
 
 // Inlined always, so that the runtime's kernels, when they run, are compiled for the
 // caller's vector units (`converter::vector`), not for the baseline CPU.
-impl I8Kernels for HostI8 {
+impl Kernels for HostKernels {
     #[inline(always)]
     fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if self.vnni {
-            // SAFETY: `vnni` is true only when the CPU has the features the kernel is built for.
+        if self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
             unsafe {
                 x86::input_major(pixels, weights, bias, acc);
@@ -85,8 +90,8 @@ impl I8Kernels for HostI8 {
     #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if self.vnni {
-            // SAFETY: `vnni` is true only when the CPU has the features the kernel is built for.
+        if self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
             unsafe {
                 x86::column_blocks(input, weights, bias, acc);
@@ -94,6 +99,17 @@ impl I8Kernels for HostI8 {
             return;
         }
         Portable.column_blocks(input, weights, bias, acc);
+    }
+
+    #[inline(always)]
+    fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            return unsafe { x86::nonzero_pixels(pixels, list) };
+        }
+        Portable.nonzero_pixels(pixels, list)
     }
 }
 
@@ -109,44 +125,67 @@ mod x86 {
 
     use runtime::manifest::column_block_widths;
 
-    /// Pixels whose non-zero values are listed at a time.
+    /// Pixels whose non-zero ones are listed at a time.
     const PIXEL_PIECE: usize = 1024;
 
-    /// Input-major weights: the non-zero pixels are listed (value and index, 64 pixels per
-    /// step), then taken four at a time: their four rows of 64 outputs are interleaved byte
-    /// by byte so that each 32-bit lane holds one output's four weights, and multiplied by
-    /// the four pixels in one `vpdpbusd` per 16 outputs.
+    /// Lists the indices of the non-zero `pixels` at the start of `list`, ascending, and
+    /// returns how many there are. `None` when `list` lacks room for a whole vector past
+    /// the pixels, or there are more pixels than 16-bit indices.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
+    pub fn nonzero_pixels(pixels: &[u8], list: &mut [u16]) -> Option<usize> {
+        if list.len() < pixels.len() + 64 || pixels.len() > usize::from(u16::MAX) - 64 {
+            return None;
+        }
+        Some(list_nonzero(pixels, list, None))
+    }
+
+    /// Lists the non-zero `pixels`, 64 a step: their indices at the start of `list`, 32 at a
+    /// time with `vpcompressw`, and the pixels themselves at the start of `values`. Both
+    /// hold at least `pixels.len() + 64` entries; returns how many are listed.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
+    #[inline]
+    fn list_nonzero(pixels: &[u8], list: &mut [u16], mut values: Option<&mut [u8]>) -> usize {
+        let iota: __m512i = bytemuck::cast(core::array::from_fn::<u16, 32, _>(|i| i as u16));
+        let mut count = 0;
+        for (base, chunk) in (0..).step_by(64).zip(pixels.chunks(64)) {
+            let v = load(bytemuck::cast_slice(chunk), 0);
+            let nonzero = _mm512_test_epi8_mask(v, v);
+            let (low, high) = (nonzero as u32, (nonzero >> 32) as u32);
+            let first = _mm512_add_epi16(iota, _mm512_set1_epi16(base as i16));
+            let second = _mm512_add_epi16(first, _mm512_set1_epi16(32));
+            // `count ≤ base`, so each store ends within the arrays.
+            store_u16(&mut list[count..], _mm512_maskz_compress_epi16(low, first));
+            let after_low = count + low.count_ones() as usize;
+            store_u16(
+                &mut list[after_low..],
+                _mm512_maskz_compress_epi16(high, second),
+            );
+            if let Some(values) = values.as_deref_mut() {
+                let packed: [u8; 64] = bytemuck::cast(_mm512_maskz_compress_epi8(nonzero, v));
+                values[count..count + 64].copy_from_slice(&packed);
+            }
+            count += nonzero.count_ones() as usize;
+        }
+        count
+    }
+
+    /// Input-major weights: the non-zero pixels are listed ([`nonzero_pixels`]), then taken
+    /// four at a time: their four rows of 64 outputs are interleaved byte by byte so that
+    /// each 32-bit lane holds one output's four weights, and multiplied by the four pixels
+    /// in one `vpdpbusd` per 16 outputs.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
     pub fn input_major(pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         for (a, &b) in acc.iter_mut().zip(bias) {
             *a = b;
         }
         let stride = acc.len();
-        // Room for a whole vector stored past the last entry.
-        let mut values = [0u8; PIXEL_PIECE + 64];
         let mut index = [0u16; PIXEL_PIECE + 64];
-        let iota: __m512i = bytemuck::cast(core::array::from_fn::<u16, 32, _>(|i| i as u16));
+        let mut values = [0u8; PIXEL_PIECE + 64];
         for (piece_start, piece) in (0..).step_by(PIXEL_PIECE).zip(pixels.chunks(PIXEL_PIECE)) {
-            let mut count = 0;
-            for (base, chunk) in (0..).step_by(64).zip(piece.chunks(64)) {
-                let v = load(bytemuck::cast_slice(chunk), 0);
-                let nonzero = _mm512_test_epi8_mask(v, v);
-                let (low, high) = (nonzero as u32, (nonzero >> 32) as u32);
-                let first = _mm512_add_epi16(iota, _mm512_set1_epi16(base as i16));
-                let second = _mm512_add_epi16(first, _mm512_set1_epi16(32));
-                // `count ≤ base`, so each store ends within the arrays.
-                store_u8(&mut values[count..], _mm512_maskz_compress_epi8(nonzero, v));
-                store_u16(&mut index[count..], _mm512_maskz_compress_epi16(low, first));
-                let after_low = count + low.count_ones() as usize;
-                store_u16(
-                    &mut index[after_low..],
-                    _mm512_maskz_compress_epi16(high, second),
-                );
-                count += nonzero.count_ones() as usize;
-            }
-            // A last group of fewer than four multiplies row 0 by zeros.
-            values[count..count + 4].fill(0);
+            let count = list_nonzero(piece, &mut index, Some(&mut values));
+            // A last group of fewer than four multiplies pixel 0's row by zeros.
             index[count..count + 4].fill(0);
+            values[count..count + 4].fill(0);
             let groups = count.div_ceil(4);
             // Rows from here on have fewer than 64 bytes after them: rare, and padded.
             let short = weights.len().saturating_sub(63);
@@ -158,9 +197,9 @@ mod x86 {
                     .take(groups)
                 {
                     let row = |r: u16| (piece_start + usize::from(r)) * stride + col;
-                    let rows = [row(rows[0]), row(rows[1]), row(rows[2]), row(rows[3])];
+                    let [r0, r1, r2, r3] = [row(rows[0]), row(rows[1]), row(rows[2]), row(rows[3])];
+                    // One word from four bytes: stored byte by byte, a word is read back slowly.
                     let xs = u32::from_le_bytes([xs[0], xs[1], xs[2], xs[3]]);
-                    let [r0, r1, r2, r3] = rows;
                     let w = if r0.max(r1).max(r2).max(r3) < short {
                         let w = |r| weights.get(r..r + 64).and_then(|w| w.first_chunk::<64>());
                         let zeros = [0; 64];
@@ -178,13 +217,6 @@ mod x86 {
                 }
             }
         }
-    }
-
-    /// Stores the 64 bytes of `v` at the start of `to`.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn store_u8(to: &mut [u8], v: __m512i) {
-        to[..64].copy_from_slice(&bytemuck::cast::<__m512i, [u8; 64]>(v));
     }
 
     /// Stores the 32 16-bit values of `v` at the start of `to`.
@@ -358,10 +390,10 @@ mod x86 {
 
 #[cfg(test)]
 mod tests {
-    use super::HostI8;
-    use runtime::I8Kernels;
+    use super::HostKernels;
+    use runtime::Kernels;
     use runtime::WeightOrder;
-    use runtime::dense_i8::Portable;
+    use runtime::kernels::Portable;
 
     /// Deterministic bytes, one in `zero_every` of them 0.
     fn bytes(len: usize, seed: u32, zero_every: u32) -> Vec<u8> {
@@ -393,11 +425,11 @@ mod tests {
             .collect()
     }
 
-    fn host() -> HostI8 {
-        let host = HostI8::detect();
+    fn host() -> HostKernels {
+        let host = HostKernels::detect();
         // The machines this project is built and checked on have AVX-512 VNNI; elsewhere
         // these tests compare the portable kernels with themselves, and say so.
-        if !host.uses_vnni() {
+        if !host.uses_avx512() {
             eprintln!("this CPU lacks AVX-512 VNNI: the VNNI kernels are not exercised");
         }
         host
@@ -444,6 +476,32 @@ mod tests {
             Portable.column_blocks(&input, &blocked, &bias, &mut want);
             host.column_blocks(&input, &blocked, &bias, &mut got);
             assert_eq!(got, want, "{n} x {m}");
+        }
+    }
+
+    #[test]
+    fn nonzero_pixels_are_listed_in_order() {
+        let host = host();
+        for (n, zero_every) in [
+            (0, 2),
+            (1, 1),
+            (63, 2),
+            (64, 3),
+            (65, 1000),
+            (784, 3),
+            (1000, 1),
+        ] {
+            let pixels = bytes(n, 17 + n as u32, zero_every);
+            let want: Vec<u16> = (0..n as u16)
+                .filter(|&i| pixels[usize::from(i)] != 0)
+                .collect();
+            let mut list = vec![u16::MAX; n + 64];
+            match host.nonzero_pixels(&pixels, &mut list) {
+                Some(count) => assert_eq!(list[..count], want[..], "{n} pixels"),
+                None => assert!(!host.uses_avx512(), "{n} pixels"),
+            }
+            // Too short a list is declined, not overrun.
+            assert_eq!(host.nonzero_pixels(&pixels, &mut list[..n + 63]), None);
         }
     }
 

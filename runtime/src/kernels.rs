@@ -1,0 +1,56 @@
+//! The kernels a host may replace with faster ones built for its CPU.
+
+#[cfg(target_arch = "arm")]
+use crate::dense_i8::dense_i8;
+use crate::dense_i8::dense_i8_column_blocks;
+#[cfg(not(target_arch = "arm"))]
+use crate::dense_i8::dense_i8_sparse;
+
+/// Most pixels the runtime asks [`Kernels::nonzero_pixels`] to list at once.
+pub const MAX_LISTED: usize = 256;
+
+/// The steps of a forward pass that a host may do faster than the runtime's portable code
+/// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products, and
+/// listing the non-zero pixels of a batch's float first layer.
+///
+/// Every implementation must give the same results bit for bit; [`Portable`] is the
+/// reference. The int8 products compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with
+/// wrapping 32-bit arithmetic, whose sums do not depend on their order.
+pub trait Kernels {
+    /// For int8 `weights` of shape `(pixels.len(), acc.len())` in row-major order
+    /// ([`WeightOrder::InputMajor`](crate::WeightOrder::InputMajor)): a first layer reading
+    /// `u8` pixels, mostly zero.
+    fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]);
+
+    /// For int8 `weights` in [`WeightOrder::ColumnBlocks`](crate::WeightOrder::ColumnBlocks):
+    /// a later layer's `u8` activations.
+    fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]);
+
+    /// Writes the indices of the non-zero `pixels`, ascending, to the start of `list` and
+    /// returns how many there are; `None` leaves the runtime to visit them itself. `pixels`
+    /// has at most [`MAX_LISTED`] entries and `list` at least `pixels.len() + 64`.
+    fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
+        let _ = (pixels, list);
+        None
+    }
+}
+
+/// The runtime's own kernels, for every target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Portable;
+
+// Thin wrappers, inlined everywhere: the kernels' own inlining rules apply.
+impl Kernels for Portable {
+    #[inline(always)]
+    fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+        #[cfg(not(target_arch = "arm"))]
+        dense_i8_sparse(pixels, |x| x, weights, bias, acc);
+        #[cfg(target_arch = "arm")]
+        dense_i8(pixels, |x| x, weights, bias, acc);
+    }
+
+    #[inline(always)]
+    fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+        dense_i8_column_blocks(input, weights, bias, acc);
+    }
+}
