@@ -102,6 +102,28 @@ impl Kernels for HostKernels {
     }
 
     #[inline(always)]
+    fn narrow_through_table(
+        &self,
+        bytes: &mut [u8],
+        outputs: usize,
+        multipliers: &[i32],
+        shifts: &[u8],
+        zero_point: u8,
+        table: &[u8; 256],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            unsafe {
+                x86::narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+            }
+            return;
+        }
+        Portable.narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+    }
+
+    #[inline(always)]
     fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
         #[cfg(target_arch = "x86_64")]
         if self.avx512 {
@@ -116,11 +138,15 @@ impl Kernels for HostKernels {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::{
-        __m512i, _mm512_add_epi16, _mm512_add_epi32, _mm512_dpbusd_epi32,
-        _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16, _mm512_permutexvar_epi8,
-        _mm512_permutexvar_epi32, _mm512_set1_epi16, _mm512_set1_epi32, _mm512_setzero_si512,
-        _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8,
-        _mm512_unpacklo_epi16,
+        __m256i, __m512i, _mm_cvtsi64_si128, _mm_unpacklo_epi64, _mm512_add_epi16,
+        _mm512_add_epi32, _mm512_add_epi64, _mm512_castsi128_si512, _mm512_cvtepi32_epi64,
+        _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32, _mm512_mask_blend_epi8,
+        _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16, _mm512_max_epi64,
+        _mm512_min_epi64, _mm512_movepi8_mask, _mm512_mul_epi32, _mm512_permutex2var_epi8,
+        _mm512_permutexvar_epi8, _mm512_permutexvar_epi32, _mm512_set1_epi16, _mm512_set1_epi32,
+        _mm512_set1_epi64, _mm512_setzero_si512, _mm512_sllv_epi64, _mm512_srav_epi64,
+        _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16,
+        _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
     };
 
     use runtime::manifest::column_block_widths;
@@ -241,6 +267,66 @@ mod x86 {
         *s1 = _mm512_dpbusd_epi32(*s1, x, _mm512_unpackhi_epi16(lo01, lo23));
         *s2 = _mm512_dpbusd_epi32(*s2, x, _mm512_unpacklo_epi16(hi01, hi23));
         *s3 = _mm512_dpbusd_epi32(*s3, x, _mm512_unpackhi_epi16(hi01, hi23));
+    }
+
+    /// Requantization, 16 outputs a step: the 64-bit products, rounding shifts and clamps of
+    /// `quant::requantize` in vector lanes, then the 256-byte table looked up with two
+    /// 128-byte `vpermi2b` lookups and a blend on the index's top bit. Each step reads its
+    /// accumulators before it writes its bytes, which lie before them.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
+    pub fn narrow_through_table(
+        bytes: &mut [u8],
+        outputs: usize,
+        multipliers: &[i32],
+        shifts: &[u8],
+        zero_point: u8,
+        table: &[u8; 256],
+    ) {
+        let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*table);
+        let zero_point = _mm512_set1_epi64(i64::from(zero_point));
+        let (low, high) = (_mm512_setzero_si512(), _mm512_set1_epi64(255));
+        let one = _mm512_set1_epi64(1);
+        for start in (0..outputs).step_by(16) {
+            let n = (outputs - start).min(16);
+            let whole = (
+                bytes.get(4 * start..).and_then(|b| b.first_chunk::<64>()),
+                multipliers.get(start..).and_then(|m| m.first_chunk::<16>()),
+                shifts.get(start..).and_then(|s| s.first_chunk::<16>()),
+            );
+            let (acc, m, s): ([u8; 64], [i32; 16], [u8; 16]) = match whole {
+                (Some(acc), Some(m), Some(s)) if n == 16 => (*acc, *m, *s),
+                _ => {
+                    // The last, short step: shift 1 in the unused lanes keeps every shift in range.
+                    let (mut acc, mut m, mut s) = ([0; 64], [0; 16], [1; 16]);
+                    acc[..4 * n].copy_from_slice(&bytes[4 * start..4 * (start + n)]);
+                    m[..n].copy_from_slice(&multipliers[start..start + n]);
+                    s[..n].copy_from_slice(&shifts[start..start + n]);
+                    (acc, m, s)
+                }
+            };
+            let [acc0, acc1]: [__m256i; 2] = bytemuck::cast(acc);
+            let [m0, m1]: [__m256i; 2] = bytemuck::cast(m);
+            let [s0, s1]: [u64; 2] = bytemuck::cast(s);
+            let index = |acc: __m256i, m: __m256i, s: u64| {
+                let product =
+                    _mm512_mul_epi32(_mm512_cvtepi32_epi64(acc), _mm512_cvtepi32_epi64(m));
+                let shift = _mm512_cvtepu8_epi64(_mm_cvtsi64_si128(s as i64));
+                let half = _mm512_sllv_epi64(one, _mm512_sub_epi64(shift, one));
+                let rounded = _mm512_srav_epi64(_mm512_add_epi64(product, half), shift);
+                let clamped = _mm512_min_epi64(
+                    _mm512_max_epi64(_mm512_add_epi64(rounded, zero_point), low),
+                    high,
+                );
+                _mm512_cvtepi64_epi8(clamped)
+            };
+            let index = _mm_unpacklo_epi64(index(acc0, m0, s0), index(acc1, m1, s1));
+            let index = _mm512_castsi128_si512(index);
+            let below = _mm512_permutex2var_epi8(t0, index, t1);
+            let above = _mm512_permutex2var_epi8(t2, index, t3);
+            let out = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), below, above);
+            let out: [u8; 64] = bytemuck::cast(out);
+            bytes[start..start + n].copy_from_slice(&out[..n]);
+        }
     }
 
     /// Inputs copied, zero-padded, per piece of a later layer.
@@ -502,6 +588,52 @@ mod tests {
             }
             // Too short a list is declined, not overrun.
             assert_eq!(host.nonzero_pixels(&pixels, &mut list[..n + 63]), None);
+        }
+    }
+
+    #[test]
+    fn requantization_through_the_table_equals_the_portable_kernel() {
+        let host = host();
+        let table: [u8; 256] = core::array::from_fn(|i| (i as u8).wrapping_mul(97) ^ 0x5a);
+        for (seed, outputs) in (1..).zip([1, 15, 16, 17, 50, 100, 139]) {
+            let words = bytes(4 * outputs, seed, 1000);
+            // Accumulators of every size, multipliers in [2^30, 2^31) as validation ensures,
+            // and every shift 1..=62 in turn.
+            let acc: Vec<i32> = words
+                .chunks_exact(4)
+                .enumerate()
+                .map(|(o, w)| i32::from_le_bytes([w[0], w[1], w[2], w[3]]) >> (o % 31))
+                .collect();
+            let multipliers: Vec<i32> =
+                acc.iter().map(|&a| (1 << 30) | (a & 0x3fff_ffff)).collect();
+            let shifts: Vec<u8> = (0..outputs)
+                .map(|o| (o * 7 + seed as usize) as u8 % 62 + 1)
+                .collect();
+            for zero_point in [0, 77, 255] {
+                let mut want: Vec<u8> = acc.iter().flat_map(|a| a.to_ne_bytes()).collect();
+                let mut got = want.clone();
+                Portable.narrow_through_table(
+                    &mut want,
+                    outputs,
+                    &multipliers,
+                    &shifts,
+                    zero_point,
+                    &table,
+                );
+                host.narrow_through_table(
+                    &mut got,
+                    outputs,
+                    &multipliers,
+                    &shifts,
+                    zero_point,
+                    &table,
+                );
+                assert_eq!(
+                    got[..outputs],
+                    want[..outputs],
+                    "{outputs} outputs, zero point {zero_point}"
+                );
+            }
         }
     }
 

@@ -33,6 +33,22 @@ pub trait Kernels {
         let _ = (pixels, list);
         None
     }
+
+    /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in
+    /// native order) by `table[requantize(acc, multipliers[o], shifts[o], zero_point)]`, one
+    /// byte each, in place ([`quant::requantize`](crate::quant::requantize)).
+    #[inline(always)]
+    fn narrow_through_table(
+        &self,
+        bytes: &mut [u8],
+        outputs: usize,
+        multipliers: &[i32],
+        shifts: &[u8],
+        zero_point: u8,
+        table: &[u8; 256],
+    ) {
+        crate::quant::narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+    }
 }
 
 /// The runtime's own kernels, for every target.

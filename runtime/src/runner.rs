@@ -18,11 +18,6 @@ use crate::params::I8Out;
 use crate::params::{Params, Precision};
 #[cfg(feature = "int8")]
 use crate::quant::PIXELS;
-#[cfg(feature = "int8")]
-#[cfg(all(feature = "int8", target_arch = "arm"))]
-use crate::quant::requantize;
-#[cfg(all(feature = "int8", not(target_arch = "arm")))]
-use crate::quant::requantize_wide;
 use crate::softmax::argmax;
 
 /// Runs a model with two scratch buffers of `N` values each, held inline (no heap).
@@ -329,7 +324,15 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                     table,
                 } => {
                     let bytes = as_bytes_mut(next);
-                    narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+                    let kernels = &self.kernels;
+                    kernels.narrow_through_table(
+                        bytes,
+                        outputs,
+                        multipliers,
+                        shifts,
+                        zero_point,
+                        table,
+                    );
                 }
                 I8Out::Dequantize { scales } => {
                     let out = prefix_mut(next, outputs);
@@ -386,77 +389,6 @@ fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
 fn gather(columns: &Columns, width: usize, t: usize, image: &mut [f32; MAX_WIDTH]) {
     for (v, row) in image.iter_mut().zip(columns).take(width) {
         *v = row.get(t).copied().unwrap_or(0.0);
-    }
-}
-
-#[cfg(feature = "int8")]
-/// Replaces the `outputs` accumulators at the start of `bytes` (4 bytes each) by their
-/// table outputs (1 byte each), in place: byte `o` is written after accumulator `o`, which
-/// is the last to use it, has been read. Out of line: inlined, it competes with the
-/// forward pass for registers (300 more instructions per inference on a Cortex-M4).
-#[cfg(target_arch = "arm")]
-#[inline(never)]
-fn narrow_through_table(
-    bytes: &mut [u8],
-    outputs: usize,
-    multipliers: &[i32],
-    shifts: &[u8],
-    zero_point: u8,
-    table: &[u8; 256],
-) {
-    for (o, (&m, &s)) in multipliers.iter().zip(shifts).enumerate().take(outputs) {
-        let Some(&[a, b, c, d]) = bytes.get(4 * o..4 * o + 4) else {
-            return;
-        };
-        let index = requantize(i32::from_ne_bytes([a, b, c, d]), m, s, zero_point);
-        if let Some(byte) = bytes.get_mut(o) {
-            *byte = table[usize::from(index)];
-        }
-    }
-}
-
-#[cfg(all(feature = "int8", not(target_arch = "arm")))]
-/// [`narrow_through_table`] for desktop CPUs, 64 outputs at a time: their accumulators are
-/// copied out first, requantized together in 64-bit arithmetic without branches (a loop a
-/// compiler vectorises), then looked up in the table.
-#[inline(always)]
-fn narrow_through_table(
-    bytes: &mut [u8],
-    outputs: usize,
-    multipliers: &[i32],
-    shifts: &[u8],
-    zero_point: u8,
-    table: &[u8; 256],
-) {
-    const LANES: usize = 64;
-    for start in (0..outputs).step_by(LANES) {
-        let end = (start + LANES).min(outputs);
-        let mut acc = [0i32; LANES];
-        for (a, word) in acc
-            .iter_mut()
-            .zip(bytes.get(4 * start..4 * end).unwrap_or(&[]).chunks_exact(4))
-        {
-            if let Ok(word) = <[u8; 4]>::try_from(word) {
-                *a = i32::from_ne_bytes(word);
-            }
-        }
-        let mut index = [0u8; LANES];
-        let params = multipliers
-            .get(start..end)
-            .unwrap_or(&[])
-            .iter()
-            .zip(shifts.get(start..end).unwrap_or(&[]));
-        for ((i, &a), (&m, &s)) in index.iter_mut().zip(&acc).zip(params) {
-            *i = requantize_wide(a, m, s, zero_point);
-        }
-        for (byte, &i) in bytes
-            .get_mut(start..end)
-            .unwrap_or(&mut [])
-            .iter_mut()
-            .zip(&index)
-        {
-            *byte = table[usize::from(i)];
-        }
     }
 }
 
