@@ -10,8 +10,8 @@ use crate::dense_i8::dense_i8_sparse;
 pub const MAX_LISTED: usize = 256;
 
 /// The steps of a forward pass that a host may do faster than the runtime's portable code
-/// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products, and
-/// listing the non-zero pixels of a batch's float first layer.
+/// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products and
+/// requantization, and listing the non-zero pixels of a batch's float first layer.
 ///
 /// Every implementation must give the same results bit for bit; [`Portable`] is the
 /// reference. The int8 products compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with
