@@ -197,7 +197,7 @@ mod x86 {
         count
     }
 
-    /// Input-major weights: the non-zero pixels are listed ([`nonzero_pixels`]), then taken
+    /// Input-major weights: the non-zero pixels are listed ([`list_nonzero`]), then taken
     /// four at a time: their four rows of 64 outputs are interleaved byte by byte so that
     /// each 32-bit lane holds one output's four weights, and multiplied by the four pixels
     /// in one `vpdpbusd` per 16 outputs.

@@ -21,33 +21,21 @@ mod sealed {
 
 /// An input element: `f32` as it is, or a `u8` pixel normalised to `p / 255.0`.
 pub trait Input: Copy + sealed::Sealed {
-    /// Whether the input is a `u8` pixel, which int8 models with pixel quantization take as
-    /// it is.
-    const IS_PIXEL: bool;
-
     /// The value the network sees.
     fn to_f32(self) -> f32;
-
-    /// The pixel itself (`u8` inputs only; `f32` inputs give 0 and are never asked).
-    fn pixel(self) -> u8;
 
     /// Whether the network sees 0, checked without converting.
     fn is_zero(self) -> bool;
 
-    /// The inputs as the `u8` pixels they are (`u8` inputs only; `f32` inputs give `None`).
+    /// The inputs as the `u8` pixels they are, which int8 models with pixel quantization
+    /// and host kernels take as they are (`u8` inputs only; `f32` inputs give `None`).
     fn as_pixels(inputs: &[Self]) -> Option<&[u8]>;
 }
 
 impl Input for f32 {
-    const IS_PIXEL: bool = false;
-
     #[inline]
     fn to_f32(self) -> f32 {
         self
-    }
-
-    fn pixel(self) -> u8 {
-        0
     }
 
     #[inline]
@@ -62,15 +50,9 @@ impl Input for f32 {
 }
 
 impl Input for u8 {
-    const IS_PIXEL: bool = true;
-
     #[inline]
     fn to_f32(self) -> f32 {
         PIXEL_TO_F32[usize::from(self)]
-    }
-
-    fn pixel(self) -> u8 {
-        self
     }
 
     #[inline]

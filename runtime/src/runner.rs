@@ -324,8 +324,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                     table,
                 } => {
                     let bytes = as_bytes_mut(next);
-                    let kernels = &self.kernels;
-                    kernels.narrow_through_table(
+                    self.kernels.narrow_through_table(
                         bytes,
                         outputs,
                         multipliers,
