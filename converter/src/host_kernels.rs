@@ -21,8 +21,8 @@
 //! batch, medians of two runs: the int8 network 14.5–16.6 ms with the runtime's kernels,
 //! 8.5–9.3 ms with these; the f32 network 10.5–11.3 and 9.1–10.2 ms.
 
-use runtime::Kernels;
 use runtime::kernels::Portable;
+use runtime::{Kernels, Requantization};
 
 /// The kernels for this CPU: this module's when it has AVX-512 with VNNI, VBMI and VBMI2
 /// (Intel since Ice Lake, AMD since Zen 4), else the runtime's own.
@@ -108,21 +108,18 @@ impl Kernels for HostKernels {
         &self,
         bytes: &mut [u8],
         outputs: usize,
-        multipliers: &[i32],
-        shifts: &[u8],
-        zero_point: u8,
-        table: &[u8; 256],
+        requantization: &Requantization<'_>,
     ) {
         #[cfg(target_arch = "x86_64")]
         if self.avx512 {
             // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
             unsafe {
-                x86::narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+                x86::narrow_through_table(bytes, outputs, requantization);
             }
             return;
         }
-        Portable.narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+        Portable.narrow_through_table(bytes, outputs, requantization);
     }
 
     #[inline(always)]
@@ -151,6 +148,7 @@ mod x86 {
         _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
     };
 
+    use runtime::Requantization;
     use runtime::manifest::column_block_widths;
 
     /// Pixels whose non-zero ones are listed at a time.
@@ -279,11 +277,14 @@ mod x86 {
     pub fn narrow_through_table(
         bytes: &mut [u8],
         outputs: usize,
-        multipliers: &[i32],
-        shifts: &[u8],
-        zero_point: u8,
-        table: &[u8; 256],
+        requantization: &Requantization<'_>,
     ) {
+        let Requantization {
+            multipliers,
+            shifts,
+            zero_point,
+            table,
+        } = *requantization;
         let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*table);
         let zero_point = _mm512_set1_epi64(i64::from(zero_point));
         let (low, high) = (_mm512_setzero_si512(), _mm512_set1_epi64(255));
@@ -480,8 +481,8 @@ mod x86 {
 mod tests {
     use super::HostKernels;
     use runtime::Kernels;
-    use runtime::WeightOrder;
     use runtime::kernels::Portable;
+    use runtime::{Requantization, WeightOrder};
 
     /// Deterministic bytes, one in `zero_every` of them 0.
     fn bytes(len: usize, seed: u32, zero_every: u32) -> Vec<u8> {
@@ -614,22 +615,14 @@ mod tests {
             for zero_point in [0, 77, 255] {
                 let mut want: Vec<u8> = acc.iter().flat_map(|a| a.to_ne_bytes()).collect();
                 let mut got = want.clone();
-                Portable.narrow_through_table(
-                    &mut want,
-                    outputs,
-                    &multipliers,
-                    &shifts,
+                let requantization = Requantization {
+                    multipliers: &multipliers,
+                    shifts: &shifts,
                     zero_point,
-                    &table,
-                );
-                host.narrow_through_table(
-                    &mut got,
-                    outputs,
-                    &multipliers,
-                    &shifts,
-                    zero_point,
-                    &table,
-                );
+                    table: &table,
+                };
+                Portable.narrow_through_table(&mut want, outputs, &requantization);
+                host.narrow_through_table(&mut got, outputs, &requantization);
                 assert_eq!(
                     got[..outputs],
                     want[..outputs],

@@ -68,7 +68,8 @@ fn describe_model(out: &mut String, model: &Model<'_>) {
         );
         if let Params::I8(p) = params {
             let output = match p.output {
-                I8Out::Table { zero_point, .. } => {
+                I8Out::Table(r) => {
+                    let zero_point = r.zero_point;
                     format!("256-entry {activation} table, index zero point {zero_point}")
                 }
                 I8Out::Dequantize { .. } => {

@@ -6,7 +6,7 @@
 //! f32 for its activation (softmax). Rounding is half away from zero throughout.
 
 use runtime::quant::PIXELS;
-use runtime::{Activation, I8Out, I8Params, Params, Quant, WeightOrder};
+use runtime::{Activation, I8Out, I8Params, Params, Quant, Requantization, WeightOrder};
 
 use crate::network::DenseParams;
 
@@ -127,12 +127,12 @@ impl OwnedParams {
                         shifts,
                         zero_point,
                         table,
-                    } => I8Out::Table {
+                    } => I8Out::Table(Requantization {
                         multipliers,
                         shifts,
                         zero_point: *zero_point,
                         table,
-                    },
+                    }),
                     OwnedOutput::Dequantize { scales } => I8Out::Dequantize { scales },
                 },
             }),

@@ -106,17 +106,12 @@ fn payloads_of<'a>(params: &Params<'a>) -> Vec<Payload<'a>, 5> {
         Params::F32 { weights, bias } => &[Payload::F32(weights), Payload::F32(bias)],
         Params::F16 { weights, bias } => &[Payload::F16(weights), Payload::F32(bias)],
         Params::I8(p) => match p.output {
-            I8Out::Table {
-                multipliers,
-                shifts,
-                table,
-                ..
-            } => &[
+            I8Out::Table(r) => &[
                 Payload::I8(p.weights),
                 Payload::I32(p.bias),
-                Payload::I32(multipliers),
-                Payload::U8(shifts),
-                Payload::U8(table),
+                Payload::I32(r.multipliers),
+                Payload::U8(r.shifts),
+                Payload::U8(r.table),
             ],
             I8Out::Dequantize { scales } => &[
                 Payload::I8(p.weights),
@@ -145,10 +140,10 @@ fn describe(spec: &DenseSpec<'_>, refs: &mut impl Iterator<Item = TensorRef>) ->
             input: p.input,
             order: p.order,
             output: match p.output {
-                I8Out::Table { zero_point, .. } => I8Output::Table {
+                I8Out::Table(r) => I8Output::Table {
                     multipliers: next(),
                     shifts: next(),
-                    zero_point,
+                    zero_point: r.zero_point,
                     table: next(),
                 },
                 I8Out::Dequantize { .. } => I8Output::Dequantize { scales: next() },

@@ -5,6 +5,7 @@ use crate::dense_i8::dense_i8;
 use crate::dense_i8::dense_i8_column_blocks;
 #[cfg(not(target_arch = "arm"))]
 use crate::dense_i8::dense_i8_sparse;
+use crate::params::Requantization;
 
 /// Most pixels the runtime asks [`Kernels::nonzero_pixels`] to list at once.
 pub const MAX_LISTED: usize = 256;
@@ -35,19 +36,15 @@ pub trait Kernels {
     }
 
     /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in
-    /// native order) by `table[requantize(acc, multipliers[o], shifts[o], zero_point)]`, one
-    /// byte each, in place ([`quant::requantize`](crate::quant::requantize)).
+    /// native order) by their outputs through `requantization`, one byte each, in place.
     #[inline(always)]
     fn narrow_through_table(
         &self,
         bytes: &mut [u8],
         outputs: usize,
-        multipliers: &[i32],
-        shifts: &[u8],
-        zero_point: u8,
-        table: &[u8; 256],
+        requantization: &Requantization<'_>,
     ) {
-        crate::quant::narrow_through_table(bytes, outputs, multipliers, shifts, zero_point, table);
+        crate::quant::narrow_through_table(bytes, outputs, requantization);
     }
 }
 

@@ -90,5 +90,5 @@ pub use kernels::Kernels;
 pub use layout::Kind;
 pub use manifest::{Quant, WeightOrder};
 pub use model::{Layer, Model};
-pub use params::{I8Out, I8Params, Params, Precision};
+pub use params::{I8Out, I8Params, Params, Precision, Requantization};
 pub use runner::Runner;

@@ -9,7 +9,7 @@ use crate::blob::Envelope;
 use crate::error::{FormatError, TensorName};
 use crate::layout::Kind;
 use crate::manifest::{ElementType, I8Output, LayerDesc, LayerOp, MAX_LAYERS, ModelManifest};
-use crate::params::{I8Out, I8Params, Params, Precision};
+use crate::params::{I8Out, I8Params, Params, Precision, Requantization};
 use crate::tensor::{TensorCursor, view};
 
 /// One dense layer of a validated model.
@@ -287,14 +287,14 @@ fn params_view<'a>(
             input: q.input,
             order: q.order,
             output: match q.output {
-                I8Output::Table { zero_point, .. } => I8Out::Table {
+                I8Output::Table { zero_point, .. } => I8Out::Table(Requantization {
                     multipliers: view(bytes, at(2), quantization)?,
                     shifts: view(bytes, at(3), quantization)?,
                     zero_point,
                     table: view::<u8>(bytes, at(4), quantization)?
                         .try_into()
                         .map_err(|_| FormatError::TooLarge)?,
-                },
+                }),
                 I8Output::Dequantize { .. } => I8Out::Dequantize {
                     scales: view(bytes, at(2), quantization)?,
                 },

@@ -46,21 +46,27 @@ pub struct I8Params<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum I8Out<'a> {
     /// Requantize each accumulator to a table index, output the table's `u8` value.
-    Table {
-        /// Fixed-point multiplier per output, in `[2^30, 2^31)`.
-        multipliers: &'a [i32],
-        /// Right shift per output, in `1..=62`.
-        shifts: &'a [u8],
-        /// Zero point of the table index.
-        zero_point: u8,
-        /// Quantized activation output per index.
-        table: &'a [u8; 256],
-    },
+    Table(Requantization<'a>),
     /// Scale each accumulator to f32 (`acc × scales[o]`) and apply the activation in f32.
     Dequantize {
         /// Scale per output, finite and positive.
         scales: &'a [f32],
     },
+}
+
+/// How [`I8Out::Table`] turns accumulator `o` into a `u8` output:
+/// `table[requantize(acc, multipliers[o], shifts[o], zero_point)]`
+/// ([`quant::requantize`](crate::quant::requantize)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Requantization<'a> {
+    /// Fixed-point multiplier per output, in `[2^30, 2^31)`.
+    pub multipliers: &'a [i32],
+    /// Right shift per output, in `1..=62`.
+    pub shifts: &'a [u8],
+    /// Zero point of the table index.
+    pub zero_point: u8,
+    /// Quantized activation output per index.
+    pub table: &'a [u8; 256],
 }
 
 /// Storage precision of a layer.
@@ -119,12 +125,7 @@ impl Params<'_> {
             Params::F16 { weights, bias } => 2 * weights.len() + 4 * bias.len(),
             Params::I8(p) => {
                 let out = match p.output {
-                    I8Out::Table {
-                        multipliers,
-                        shifts,
-                        table,
-                        ..
-                    } => 4 * multipliers.len() + shifts.len() + table.len(),
+                    I8Out::Table(r) => 4 * r.multipliers.len() + r.shifts.len() + r.table.len(),
                     I8Out::Dequantize { scales } => 4 * scales.len(),
                 };
                 p.weights.len() + 4 * p.bias.len() + out
@@ -166,15 +167,11 @@ impl Params<'_> {
                     return bad("input scale is not finite and positive");
                 }
                 match p.output {
-                    I8Out::Table {
-                        multipliers,
-                        shifts,
-                        ..
-                    } => {
-                        if multipliers.iter().any(|&m| m < 1 << 30) {
+                    I8Out::Table(r) => {
+                        if r.multipliers.iter().any(|&m| m < 1 << 30) {
                             return bad("a multiplier is outside [2^30, 2^31)");
                         }
-                        if shifts.iter().any(|&s| !(1..=62).contains(&s)) {
+                        if r.shifts.iter().any(|&s| !(1..=62).contains(&s)) {
                             return bad("a shift is outside 1..=62");
                         }
                     }

@@ -3,6 +3,7 @@
 //! Every operation here is specified bit for bit in `docs/blob-format.md`.
 
 use crate::manifest::Quant;
+use crate::params::Requantization;
 
 /// The quantization of `u8` pixels normalised as `p / 255`: pixels are used as they are.
 pub const PIXELS: Quant = Quant {
@@ -58,19 +59,18 @@ pub fn requantize_wide(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> 
 }
 
 /// Replaces the `outputs` accumulators at the start of `bytes` (4 bytes each) by their
-/// table outputs (1 byte each), in place: byte `o` is written after accumulator `o`, which
+/// outputs through `requantization`'s table (1 byte each), in place: byte `o` is written after accumulator `o`, which
 /// is the last to use it, has been read. Out of line: inlined, it competes with the
 /// forward pass for registers (300 more instructions per inference on a Cortex-M4).
 #[cfg(target_arch = "arm")]
 #[inline(never)]
-pub fn narrow_through_table(
-    bytes: &mut [u8],
-    outputs: usize,
-    multipliers: &[i32],
-    shifts: &[u8],
-    zero_point: u8,
-    table: &[u8; 256],
-) {
+pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &Requantization<'_>) {
+    let Requantization {
+        multipliers,
+        shifts,
+        zero_point,
+        table,
+    } = *requantization;
     for (o, (&m, &s)) in multipliers.iter().zip(shifts).enumerate().take(outputs) {
         let Some(&[a, b, c, d]) = bytes.get(4 * o..4 * o + 4) else {
             return;
@@ -87,14 +87,13 @@ pub fn narrow_through_table(
 /// compiler vectorises), then looked up in the table.
 #[cfg(not(target_arch = "arm"))]
 #[inline(always)]
-pub fn narrow_through_table(
-    bytes: &mut [u8],
-    outputs: usize,
-    multipliers: &[i32],
-    shifts: &[u8],
-    zero_point: u8,
-    table: &[u8; 256],
-) {
+pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &Requantization<'_>) {
+    let Requantization {
+        multipliers,
+        shifts,
+        zero_point,
+        table,
+    } = *requantization;
     const LANES: usize = 64;
     for start in (0..outputs).step_by(LANES) {
         let end = (start + LANES).min(outputs);

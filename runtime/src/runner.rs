@@ -316,26 +316,15 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
                 dense_i8(input, quantize, p.weights, p.bias, acc);
             }
-            match p.output {
-                I8Out::Table {
-                    multipliers,
-                    shifts,
-                    zero_point,
-                    table,
-                } => {
+            match &p.output {
+                I8Out::Table(requantization) => {
                     let bytes = as_bytes_mut(next);
-                    self.kernels.narrow_through_table(
-                        bytes,
-                        outputs,
-                        multipliers,
-                        shifts,
-                        zero_point,
-                        table,
-                    );
+                    self.kernels
+                        .narrow_through_table(bytes, outputs, requantization);
                 }
                 I8Out::Dequantize { scales } => {
                     let out = prefix_mut(next, outputs);
-                    for (x, s) in out.iter_mut().zip(scales) {
+                    for (x, s) in out.iter_mut().zip(*scales) {
                         // The buffer holds the accumulator's bits.
                         *x = x.to_bits() as i32 as f32 * s;
                     }

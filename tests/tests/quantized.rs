@@ -9,8 +9,8 @@ use converter::quantize::Precision;
 use converter::vector;
 use runtime::checksum::crc32;
 use runtime::{
-    Dataset, DenseSpec, FormatError, I8Out, I8Params, Model, ModelEncoder, Params, Runner,
-    TensorName, WeightOrder,
+    Dataset, DenseSpec, FormatError, I8Out, I8Params, Model, ModelEncoder, Params, Requantization,
+    Runner, TensorName, WeightOrder,
 };
 use tests::{book_model, data_dir, mnist_test};
 
@@ -132,12 +132,12 @@ fn integer_reference(model: &Model<'_>, image: &[u8]) -> Vec<f32> {
             })
             .collect();
         match p.output {
-            I8Out::Table {
+            I8Out::Table(Requantization {
                 multipliers,
                 shifts,
                 zero_point,
                 table,
-            } => {
+            }) => {
                 x = acc
                     .iter()
                     .enumerate()
