@@ -279,14 +279,9 @@ mod x86 {
         outputs: usize,
         requantization: &Requantization<'_>,
     ) {
-        let Requantization {
-            multipliers,
-            shifts,
-            zero_point,
-            table,
-        } = *requantization;
-        let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*table);
-        let zero_point = _mm512_set1_epi64(i64::from(zero_point));
+        let (multipliers, shifts) = (requantization.multipliers, requantization.shifts);
+        let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*requantization.table);
+        let zero_point = _mm512_set1_epi64(i64::from(requantization.zero_point));
         let (low, high) = (_mm512_setzero_si512(), _mm512_set1_epi64(255));
         let one = _mm512_set1_epi64(1);
         for start in (0..outputs).step_by(16) {

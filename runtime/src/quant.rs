@@ -59,25 +59,25 @@ pub fn requantize_wide(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> 
 }
 
 /// Replaces the `outputs` accumulators at the start of `bytes` (4 bytes each) by their
-/// outputs through `requantization`'s table (1 byte each), in place: byte `o` is written after accumulator `o`, which
-/// is the last to use it, has been read. Out of line: inlined, it competes with the
+/// outputs through `requantization` (1 byte each), in place: byte `o` is written after
+/// accumulator `o`, which is the last to use it, has been read. Out of line: inlined, it competes with the
 /// forward pass for registers (300 more instructions per inference on a Cortex-M4).
 #[cfg(target_arch = "arm")]
 #[inline(never)]
 pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &Requantization<'_>) {
-    let Requantization {
-        multipliers,
-        shifts,
-        zero_point,
-        table,
-    } = *requantization;
+    let (multipliers, shifts) = (requantization.multipliers, requantization.shifts);
     for (o, (&m, &s)) in multipliers.iter().zip(shifts).enumerate().take(outputs) {
         let Some(&[a, b, c, d]) = bytes.get(4 * o..4 * o + 4) else {
             return;
         };
-        let index = requantize(i32::from_ne_bytes([a, b, c, d]), m, s, zero_point);
+        let index = requantize(
+            i32::from_ne_bytes([a, b, c, d]),
+            m,
+            s,
+            requantization.zero_point,
+        );
         if let Some(byte) = bytes.get_mut(o) {
-            *byte = table[usize::from(index)];
+            *byte = requantization.table[usize::from(index)];
         }
     }
 }
@@ -88,12 +88,7 @@ pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &R
 #[cfg(not(target_arch = "arm"))]
 #[inline(always)]
 pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &Requantization<'_>) {
-    let Requantization {
-        multipliers,
-        shifts,
-        zero_point,
-        table,
-    } = *requantization;
+    let (multipliers, shifts) = (requantization.multipliers, requantization.shifts);
     const LANES: usize = 64;
     for start in (0..outputs).step_by(LANES) {
         let end = (start + LANES).min(outputs);
@@ -113,7 +108,7 @@ pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &R
             .iter()
             .zip(shifts.get(start..end).unwrap_or(&[]));
         for ((i, &a), (&m, &s)) in index.iter_mut().zip(&acc).zip(params) {
-            *i = requantize_wide(a, m, s, zero_point);
+            *i = requantize_wide(a, m, s, requantization.zero_point);
         }
         for (byte, &i) in bytes
             .get_mut(start..end)
@@ -121,7 +116,7 @@ pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &R
             .iter_mut()
             .zip(&index)
         {
-            *byte = table[usize::from(i)];
+            *byte = requantization.table[usize::from(i)];
         }
     }
 }
