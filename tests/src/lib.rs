@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir;
+use converter::host_kernels::HostKernels;
 use converter::quantize::Precision;
 
 /// The workspace root.
@@ -81,6 +82,24 @@ pub fn book_model() -> &'static BlobBuf {
                 .expect("sample_weight.pkl converts");
         BlobBuf::from_slice(&converted.bytes)
     })
+}
+
+/// The converter's host kernels, for tests that compare them with the runtime's. On a CPU
+/// without AVX-512 VNNI, VBMI and VBMI2 such a test compares the runtime's kernels with
+/// themselves: it says so, and under CI (where the machines have the features) it fails.
+pub fn host_kernels() -> HostKernels {
+    let host = HostKernels::detect();
+    if !host.uses_avx512() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI's machines have AVX-512 VNNI, VBMI and VBMI2, and this CPU lacks them: \
+             the host kernels would go untested"
+        );
+        eprintln!(
+            "this CPU lacks AVX-512 VNNI, VBMI and VBMI2: the host kernels are not exercised"
+        );
+    }
+    host
 }
 
 /// The book's network quantized to int8 as `converter model --precision int8` does by

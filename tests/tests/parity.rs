@@ -92,12 +92,7 @@ fn vector_units_classify_every_image_like_the_portable_build() {
 fn host_kernels_classify_every_image_like_the_portable_build() {
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let host = converter::host_kernels::HostKernels::detect();
-    // The machines this project is checked on have AVX-512 with VBMI2; elsewhere this test
-    // compares the runtime's kernels with themselves, and says so.
-    if !host.uses_avx512() {
-        eprintln!("this CPU lacks AVX-512 VBMI2: the host kernels are not exercised");
-    }
+    let host = tests::host_kernels();
     let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(host);
     let mut classes = vec![0; dataset.len()];
     converter::vector::classify_batch(&mut runner, dataset.images(), &mut classes).unwrap();

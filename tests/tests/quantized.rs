@@ -4,7 +4,6 @@
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir::{TEST_IMAGES, WEIGHTS};
-use converter::host_kernels::HostKernels;
 use converter::quantize::Precision;
 use converter::vector;
 use runtime::checksum::crc32;
@@ -185,12 +184,7 @@ fn int8_forward_equals_an_integer_reference_bit_for_bit() {
 fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
     let model = Model::from_bytes(int8().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let host = HostKernels::detect();
-    // The machines this project is checked on have AVX-512 VNNI; elsewhere this test
-    // compares the runtime's kernels with themselves, and says so.
-    if !host.uses_avx512() {
-        eprintln!("this CPU lacks AVX-512 VNNI: the VNNI kernels are not exercised");
-    }
+    let host = tests::host_kernels();
     let out_len = model.output_len();
     let mut want = vec![0.0f32; dataset.len() * out_len];
     let mut got = want.clone();
