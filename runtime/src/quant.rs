@@ -60,8 +60,9 @@ pub fn requantize_wide(acc: i32, multiplier: i32, shift: u8, zero_point: u8) -> 
 
 /// Replaces the `outputs` accumulators at the start of `bytes` (4 bytes each) by their
 /// outputs through `requantization` (1 byte each), in place: byte `o` is written after
-/// accumulator `o`, which is the last to use it, has been read. Out of line: inlined, it competes with the
-/// forward pass for registers (300 more instructions per inference on a Cortex-M4).
+/// accumulator `o`, which is the last to use it, has been read. Out of line: inlined, it
+/// competes with the forward pass for registers (300 more instructions per inference on a
+/// Cortex-M4).
 #[cfg(target_arch = "arm")]
 #[inline(never)]
 pub fn narrow_through_table(bytes: &mut [u8], outputs: usize, requantization: &Requantization<'_>) {
