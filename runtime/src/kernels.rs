@@ -10,9 +10,26 @@ use crate::params::Requantization;
 /// Most pixels the runtime asks [`Kernels::nonzero_pixels`] to list at once.
 pub const MAX_LISTED: usize = 256;
 
+/// Sums a float first layer forms at once per image in [`Kernels::add_pixel_rows`].
+pub const PIXEL_ROW_LANES: usize = 64;
+
+/// The rows of a float layer's f32 weights from one output on, as
+/// [`Kernels::add_pixel_rows`] reads them: row `r` of `weights` (row-major, `stride`
+/// weights per row) from weight `col` on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightRows<'a> {
+    /// The layer's weights, `inputs × stride`.
+    pub weights: &'a [f32],
+    /// Weights per row: the layer's outputs.
+    pub stride: usize,
+    /// The first output summed.
+    pub col: usize,
+}
+
 /// The steps of a forward pass that a host may do faster than the runtime's portable code
 /// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products and
-/// requantization, and listing the non-zero pixels of a batch's float first layer.
+/// requantization, the f32 products of one image's float layers, and listing the non-zero
+/// pixels of a batch's float first layer.
 ///
 /// Every implementation must give the same results bit for bit; [`Portable`] is the
 /// reference. The int8 products compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with
@@ -33,6 +50,32 @@ pub trait Kernels {
     fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
         let _ = (pixels, list);
         None
+    }
+
+    /// For each non-zero pixel `i` in ascending order, adds
+    /// `pixel × rows.weights[(first_row + i) × rows.stride + rows.col + l]` to `sums[l]`,
+    /// multiplying then adding in f32 (lanes past the end of the weights add `pixel × 0`),
+    /// and returns `true`; `false` leaves `sums` to the runtime. Pixels scale as
+    /// [`Input::to_f32`](crate::Input::to_f32) scales them.
+    fn add_pixel_rows(
+        &self,
+        pixels: &[u8],
+        first_row: usize,
+        rows: &WeightRows<'_>,
+        sums: &mut [f32; PIXEL_ROW_LANES],
+    ) -> bool {
+        let _ = (pixels, first_row, rows, sums);
+        false
+    }
+
+    /// Computes `out = input · weights + bias` for f32 `weights` of shape
+    /// `(input.len(), out.len())` in row-major order as
+    /// [`dense_blocks`](crate::dense::dense_blocks) does for dense inputs (every input's
+    /// row, zeros too, in input order; each product rounded, then added; the bias last) and
+    /// returns `true`; `false` leaves it to the runtime.
+    fn dense_f32(&self, input: &[f32], weights: &[f32], bias: &[f32], out: &mut [f32]) -> bool {
+        let _ = (input, weights, bias, out);
+        false
     }
 
     /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in

@@ -8,6 +8,8 @@ use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output};
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
 use crate::kernels::{Kernels, Portable};
+#[cfg(not(target_arch = "arm"))]
+use crate::kernels::{PIXEL_ROW_LANES, WeightRows};
 #[cfg(feature = "int8")]
 use crate::manifest::WeightOrder;
 use crate::model::{Layer, Model};
@@ -266,16 +268,25 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             return &[];
         };
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
-        float_layer(first, input, prefix_mut(cur, first.outputs()), true);
+        let out = prefix_mut(cur, first.outputs());
+        #[cfg(not(target_arch = "arm"))]
+        let done = pixel_rows_layer(first, input, out, &self.kernels);
+        #[cfg(target_arch = "arm")]
+        let done = false;
+        if !done {
+            float_layer(first, input, out, true);
+        }
         after_layer(1);
         let mut width = first.outputs();
         for (n, layer) in (2..).zip(rest) {
-            float_layer(
-                layer,
-                prefix(cur, width),
-                prefix_mut(next, layer.outputs()),
-                false,
-            );
+            let (input, out) = (prefix(cur, width), prefix_mut(next, layer.outputs()));
+            #[cfg(not(target_arch = "arm"))]
+            let done = kernels_layer(layer, input, out, &self.kernels);
+            #[cfg(target_arch = "arm")]
+            let done = false;
+            if !done {
+                float_layer(layer, input, out, false);
+            }
             after_layer(n);
             width = layer.outputs();
             core::mem::swap(&mut cur, &mut next);
@@ -357,6 +368,63 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
         _ => return,
     }
     layer.activation().apply(out);
+}
+
+/// A first layer of f32 weights reading pixels through [`Kernels::add_pixel_rows`],
+/// [`PIXEL_ROW_LANES`] outputs at a time; `false` when the kernels leave it to the runtime.
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn pixel_rows_layer<X: Input>(
+    layer: &Layer<'_>,
+    input: &[X],
+    out: &mut [f32],
+    kernels: &impl Kernels,
+) -> bool {
+    let (Params::F32 { weights, bias }, Some(pixels)) = (layer.params(), X::as_pixels(input))
+    else {
+        return false;
+    };
+    let stride = out.len();
+    let blocks = out
+        .chunks_mut(PIXEL_ROW_LANES)
+        .zip(bias.chunks(PIXEL_ROW_LANES));
+    for (col, (out, bias)) in (0..).step_by(PIXEL_ROW_LANES).zip(blocks) {
+        let rows = WeightRows {
+            weights,
+            stride,
+            col,
+        };
+        let mut sums = [0.0; PIXEL_ROW_LANES];
+        // A refusal after some blocks leaves them all to the runtime, which rewrites `out`.
+        if !kernels.add_pixel_rows(pixels, 0, &rows, &mut sums) {
+            return false;
+        }
+        for ((y, s), b) in out.iter_mut().zip(sums).zip(bias) {
+            *y = s + b;
+        }
+    }
+    layer.activation().apply(out);
+    true
+}
+
+/// A later layer of f32 weights through [`Kernels::dense_f32`]; `false` when the kernels
+/// leave it to the runtime.
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn kernels_layer(
+    layer: &Layer<'_>,
+    input: &[f32],
+    out: &mut [f32],
+    kernels: &impl Kernels,
+) -> bool {
+    let Params::F32 { weights, bias } = layer.params() else {
+        return false;
+    };
+    if !kernels.dense_f32(input, weights, bias, out) {
+        return false;
+    }
+    layer.activation().apply(out);
+    true
 }
 
 /// Applies `layer`'s activation to each image of a panel's outputs: to all values at once

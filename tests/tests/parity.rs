@@ -1,6 +1,9 @@
 //! The runtime reproduces the book's numpy results on the whole MNIST test set.
 
-use runtime::{Dataset, Model, Runner, softmax::argmax};
+use converter::blobfile::BlobBuf;
+use runtime::{
+    Activation, Dataset, DenseSpec, Model, ModelEncoder, Params, Runner, softmax::argmax,
+};
 use tests::{book_model, mnist_test, numpy_reference};
 
 #[test]
@@ -103,4 +106,85 @@ fn host_kernels_classify_every_image_like_the_portable_build() {
         correct += usize::from(*class == usize::from(label));
     }
     assert_eq!(correct, 9352);
+}
+
+#[test]
+fn host_kernels_give_every_image_the_portable_outputs_bit_for_bit() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let out_len = model.output_len();
+    // `forward_batch` runs each image through the single-image path.
+    let mut host = Runner::<100>::new(&model)
+        .unwrap()
+        .with_kernels(tests::host_kernels());
+    let mut got = vec![0.0f32; dataset.len() * out_len];
+    converter::vector::forward_batch(&mut host, dataset.images(), &mut got).unwrap();
+    let mut portable = Runner::<100>::new(&model).unwrap();
+    let mut want = vec![0.0f32; dataset.len() * out_len];
+    portable.forward_batch(dataset.images(), &mut want).unwrap();
+    for (i, (got, want)) in got
+        .chunks_exact(out_len)
+        .zip(want.chunks_exact(out_len))
+        .enumerate()
+    {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(got), bits(want), "image {i}");
+    }
+}
+
+/// A wider network than the book's (784 → 150 → 130 → 10): several blocks of outputs in
+/// every layer of the host kernels' single-image path.
+#[test]
+fn host_kernels_give_a_wide_network_the_portable_outputs_bit_for_bit() {
+    let mut state = 0x2545_f491_u32;
+    let mut floats = |len: usize| -> Vec<f32> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 8) as f32 / (1 << 24) as f32 - 0.5
+            })
+            .collect()
+    };
+    let shapes = [
+        (784, 150, Activation::Relu),
+        (150, 130, Activation::Sigmoid),
+        (130, 10, Activation::Softmax),
+    ];
+    let params: Vec<(Vec<f32>, Vec<f32>)> = shapes
+        .iter()
+        .map(|&(n, m, _)| (floats(n * m), floats(m)))
+        .collect();
+    let specs: Vec<DenseSpec<'_>> = shapes
+        .iter()
+        .zip(&params)
+        .map(
+            |(&(inputs, outputs, activation), (weights, bias))| DenseSpec {
+                inputs,
+                outputs,
+                activation,
+                params: Params::F32 { weights, bias },
+            },
+        )
+        .collect();
+    let encoder = ModelEncoder::new(&specs).unwrap();
+    let mut bytes = vec![0; encoder.encoded_len()];
+    encoder.emit(&mut bytes).unwrap();
+    let blob = BlobBuf::from_slice(&bytes);
+    let model = Model::from_bytes(blob.bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let images = &dataset.images()[..500 * 784];
+    let mut host = Runner::<150>::new(&model)
+        .unwrap()
+        .with_kernels(tests::host_kernels());
+    let mut got = vec![0.0f32; 500 * 10];
+    converter::vector::forward_batch(&mut host, images, &mut got).unwrap();
+    let mut want = vec![0.0f32; 500 * 10];
+    Runner::<150>::new(&model)
+        .unwrap()
+        .forward_batch(images, &mut want)
+        .unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
 }
