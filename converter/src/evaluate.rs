@@ -10,7 +10,7 @@ use runtime::{Dataset, Model, Runner};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::host_kernels::HostKernels;
+use crate::model_kernels::ModelKernels;
 
 /// Scratch capacity of the host runner: layers up to this many outputs.
 pub const HOST_CAPACITY: usize = 4096;
@@ -222,7 +222,7 @@ pub fn evaluate_reporting(
     let mut runners = (0..threads.get().min(batch_count).max(1))
         .map(|_| {
             Runner::<HOST_CAPACITY>::new(model)
-                .map(|runner| Box::new(runner.with_kernels(HostKernels::detect())))
+                .map(|runner| Box::new(runner.with_kernels(ModelKernels::new(model))))
                 .map_err(|source| Error::Capacity {
                     path: model_path.to_path_buf(),
                     source,
@@ -236,7 +236,7 @@ pub fn evaluate_reporting(
             .chunks(REPORT_EVERY * image_len.max(1))
             .zip(predictions.chunks_mut(REPORT_EVERY)),
     );
-    let work = |runner: &mut Runner<HOST_CAPACITY, HostKernels>| loop {
+    let work = |runner: &mut Runner<HOST_CAPACITY, ModelKernels>| loop {
         let next = batches
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

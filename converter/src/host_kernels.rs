@@ -692,14 +692,14 @@ mod x86 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::HostKernels;
     use runtime::Kernels;
     use runtime::kernels::Portable;
     use runtime::{Requantization, WeightOrder};
 
     /// Deterministic bytes, one in `zero_every` of them 0.
-    fn bytes(len: usize, seed: u32, zero_every: u32) -> Vec<u8> {
+    pub(crate) fn bytes(len: usize, seed: u32, zero_every: u32) -> Vec<u8> {
         let mut state = seed.wrapping_mul(2_654_435_761) | 1;
         (0..len)
             .map(|_| {
@@ -716,12 +716,12 @@ mod tests {
     }
 
     /// Deterministic weights over the whole `i8` range.
-    fn weights(len: usize, seed: u32) -> Vec<i8> {
+    pub(crate) fn weights(len: usize, seed: u32) -> Vec<i8> {
         bytes(len, seed, 1000).iter().map(|&b| b as i8).collect()
     }
 
     /// Deterministic biases of both signs, some beyond the sums' own size.
-    fn biases(len: usize, seed: u32) -> Vec<i32> {
+    pub(crate) fn biases(len: usize, seed: u32) -> Vec<i32> {
         bytes(len, seed, 1000)
             .iter()
             .map(|&b| i32::from(b) * 999 - 127_000)
@@ -731,7 +731,7 @@ mod tests {
     /// The host kernels. Elsewhere than CI, on a CPU without the features, these tests
     /// compare the portable kernels with themselves and say so; CI's machines have the
     /// features, and there a CPU without them fails rather than leave the kernels untested.
-    fn host() -> HostKernels {
+    pub(crate) fn host() -> HostKernels {
         let host = HostKernels::detect();
         if !host.uses_avx512() {
             assert!(

@@ -16,6 +16,7 @@ pub mod evaluate;
 pub mod host_kernels;
 pub mod idx;
 pub mod inspect;
+pub mod model_kernels;
 pub mod network;
 pub mod pickle;
 pub mod quantize;

@@ -1,5 +1,5 @@
 //! Blob reading and the forward pass: `Model::from_bytes`, `Runner::forward` (with the
-//! runtime's int8 kernels and the host's), `Dataset::from_bytes` and
+//! runtime's kernels, the host's and the host's for the model), `Dataset::from_bytes` and
 //! `DatasetLayout::from_prefix` on any bytes.
 //!
 //! Each input is tried twice:
@@ -114,6 +114,13 @@ fn model(bytes: &[u8], data: &[u8]) {
     assert_eq!(out_h.len(), out.len());
     for (a, b) in out_h.iter().zip(&out) {
         assert!(a.to_bits() == b.to_bits(), "host kernels' output {a} differs from {b}");
+    }
+    // So do the kernels with the model's first layer interleaved (`converter eval`'s).
+    let kernels = converter::model_kernels::ModelKernels::new(&model);
+    let mut on_model = Runner::<CAPACITY>::new(&model).expect("as above").with_kernels(kernels);
+    let out_m = on_model.forward(&pixels).expect("u8 input of input_len");
+    for (a, b) in out_m.iter().zip(&out) {
+        assert!(a.to_bits() == b.to_bits(), "model kernels' output {a} differs from {b}");
     }
 
     // Wrong lengths are errors, not panics.

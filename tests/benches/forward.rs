@@ -2,12 +2,14 @@
 //! batch, and as batches of 100, each with the runtime's portable build and with the build
 //! for the CPU's vector units that `converter eval` uses (`converter::vector`); and the
 //! test set as one batch through the f32 and the int8 network on `converter::vector`, with
-//! the runtime's kernels and with the host's (`converter::host_kernels`, as `converter eval`
-//! runs it). Run with `cargo bench -p tests`.
+//! the runtime's kernels, the host's (`converter::host_kernels`) and the host's for the
+//! model (`converter::model_kernels`, as `converter eval` runs it). Run with
+//! `cargo bench -p tests`.
 
 use converter::host_kernels::HostKernels;
+use converter::model_kernels::ModelKernels;
 use converter::vector;
-use runtime::{Dataset, Model, Runner};
+use runtime::{Dataset, Kernels, Model, Runner};
 use tests::{book_model, book_model_int8, mnist_test};
 
 fn main() {
@@ -72,18 +74,30 @@ fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
 }
 
 /// The kernels a bench of the test set in one batch runs on top of `converter::vector`:
-/// the runtime's own, or the host's best (`converter::host_kernels`).
-const KERNELS: [&str; 2] = ["runtime", "host"];
+/// the runtime's own, the host's best (`converter::host_kernels`), or those with the model's
+/// first layer laid out for them (`converter::model_kernels`, as `converter eval` runs).
+const KERNELS: [&str; 3] = ["runtime", "host", "model"];
 
 /// The test set in one batch through `model`, as `converter eval` runs it with `kernels`.
 fn test_set_with_kernels(bencher: divan::Bencher, model: &[u8], kernels: &str) {
     let model = Model::from_bytes(model).unwrap();
-    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     let host = match kernels {
-        "host" => HostKernels::detect(),
-        _ => HostKernels::portable(),
+        "runtime" => HostKernels::portable(),
+        _ => HostKernels::detect(),
     };
-    let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(host);
+    let runner = Runner::<100>::new(&model).unwrap();
+    match kernels {
+        "model" => test_set(
+            bencher,
+            runner.with_kernels(ModelKernels::with(host, &model)),
+        ),
+        _ => test_set(bencher, runner.with_kernels(host)),
+    }
+}
+
+/// The test set in one batch through `runner`.
+fn test_set<K: Kernels>(bencher: divan::Bencher, mut runner: Runner<'_, 100, K>) {
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
     let mut classes = vec![0; dataset.len()];
     bencher.bench_local(|| {
         vector::classify_batch(

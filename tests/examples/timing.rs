@@ -12,14 +12,14 @@
 //!   quantization as `converter model --precision int8` makes it; prints
 //!   `{"seconds": .., "correct": .., "threads": ..}`.
 //! - `each [int8]`: every test image classified in its own call (`converter::vector::classify`,
-//!   with the host's int8 kernels as `converter eval` has them); prints
+//!   with the kernels `converter eval` has, `converter::model_kernels`); prints
 //!   `{"seconds": .., "correct": ..}`, seconds for all the images.
 
 use std::path::Path;
 use std::time::Instant;
 
 use converter::evaluate::evaluate_threads;
-use converter::host_kernels::HostKernels;
+use converter::model_kernels::ModelKernels;
 use converter::vector;
 use runtime::{Dataset, Model, Runner};
 use tests::{book_model, book_model_int8, mnist_test};
@@ -60,7 +60,7 @@ fn eval(model: &Model<'_>, dataset: &Dataset<'_>, threads: &str) {
 fn each(model: &Model<'_>, dataset: &Dataset<'_>) {
     let mut runner = Runner::<100>::new(model)
         .unwrap()
-        .with_kernels(HostKernels::detect());
+        .with_kernels(ModelKernels::new(model));
     let mut pass = || {
         let start = Instant::now();
         let correct = dataset

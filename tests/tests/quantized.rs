@@ -4,6 +4,7 @@
 use converter::blobfile::BlobBuf;
 use converter::convert::{self, Activations};
 use converter::data_dir::{TEST_IMAGES, WEIGHTS};
+use converter::model_kernels::ModelKernels;
 use converter::quantize::Precision;
 use converter::vector;
 use runtime::checksum::crc32;
@@ -198,6 +199,29 @@ fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
     vector::classify_batch(&mut runner, dataset.images(), &mut classes).unwrap();
     assert_eq!(classes, self::classes(int8(), 0));
     assert_eq!(correct(&classes, 0), 9356);
+}
+
+#[test]
+fn model_kernels_give_the_runtime_outputs_bit_for_bit() {
+    let model = Model::from_bytes(int8().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let kernels = ModelKernels::with(tests::host_kernels(), &model);
+    // Wherever the host kernels run, the first layer is interleaved.
+    assert_eq!(
+        kernels.interleaves_first_layer(),
+        tests::host_kernels().uses_avx512()
+    );
+    let out_len = model.output_len();
+    let mut want = vec![0.0f32; dataset.len() * out_len];
+    let mut got = want.clone();
+    Runner::<100>::new(&model)
+        .unwrap()
+        .forward_batch(dataset.images(), &mut want)
+        .unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(kernels);
+    vector::forward_batch(&mut runner, dataset.images(), &mut got).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
 }
 
 /// The int8 book network with every layer's weights moved to `order`, re-encoded.

@@ -1,0 +1,325 @@
+//! The host kernels with one model's int8 first layer laid out again for them, once.
+//!
+//! An int8 first layer reads `u8` pixels, mostly zero, against input-major weights. The
+//! host kernels ([`HostKernels`]) list the non-zero pixels and, four at a time, interleave
+//! their weight rows in registers so that `vpdpbusd` can take them: eight shuffles per four
+//! pixels and 64 outputs, for every image. [`ModelKernels`] interleaves the whole layer once,
+//! by quads of adjacent pixels: the weights of pixels `4q .. 4q + 4` into each output lie
+//! side by side, 256 bytes per quad and 64 outputs. An image then costs, per quad holding a
+//! non-zero pixel, four loads and four `vpdpbusd`, and no shuffle at all. The integer sums
+//! are exact and wrap like the runtime's, whatever their order, so the results are the
+//! runtime's bit for bit.
+//!
+//! The copy is checked against the weights the runner hands over (same address and length,
+//! which the borrow of the model keeps valid and unchanged); any other layer goes to the host
+//! kernels. Measured with `cargo run --release -p tests --example timing -- eval 1 int8`
+//! (AVX-512 CPU, medians of 7 interleaved runs): see the README's speed section.
+
+use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
+use runtime::quant::PIXELS;
+use runtime::{Kernels, Model, Params, Requantization, WeightOrder};
+
+use crate::host_kernels::HostKernels;
+
+/// Outputs of one interleaved block: a quad's weights into them fill four vectors.
+const QUAD_LANES: usize = 64;
+
+/// The weights of one quad of pixels into one block of [`QUAD_LANES`] outputs: bytes
+/// `4 o .. 4 o + 4` are the quad's four weights into output `o` of the block (zero past the
+/// layer's pixels or outputs). Aligned as a cache line: four aligned vector loads.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct Quad([i8; 4 * QUAD_LANES]);
+
+/// A first layer interleaved by quads, and the weights it was made from.
+#[derive(Debug, Clone)]
+struct Quads<'m> {
+    /// The model's own weights: the runner must hand over exactly these.
+    weights: &'m [i8],
+    /// The layer's outputs.
+    outputs: usize,
+    /// Quads per block: the layer's pixels divided by 4, rounded up.
+    per_block: usize,
+    /// Block `b`'s quad `q` at `b × per_block + q`.
+    quads: Vec<Quad>,
+}
+
+/// [`HostKernels`] with `model`'s int8 first layer interleaved by pixel quads (see the
+/// module documentation), for a runner of that model.
+#[derive(Debug, Clone)]
+pub struct ModelKernels<'m> {
+    host: HostKernels,
+    first: Option<Quads<'m>>,
+}
+
+impl<'m> ModelKernels<'m> {
+    /// The fastest kernels this CPU runs for `model`.
+    pub fn new(model: &Model<'m>) -> Self {
+        ModelKernels::with(HostKernels::detect(), model)
+    }
+
+    /// `host`, with `model`'s first layer interleaved when it is an int8 layer reading
+    /// pixels and `host` has the instructions for it.
+    pub fn with(host: HostKernels, model: &Model<'m>) -> Self {
+        let first = model
+            .layers()
+            .first()
+            .and_then(|layer| match layer.params() {
+                Params::I8(p)
+                    if host.uses_avx512()
+                        && p.order == WeightOrder::InputMajor
+                        && p.input == PIXELS =>
+                {
+                    Some(interleave(p.weights, layer.inputs(), layer.outputs()))
+                }
+                _ => None,
+            });
+        ModelKernels { host, first }
+    }
+
+    /// Whether the model's first layer runs from the interleaved copy.
+    pub fn interleaves_first_layer(&self) -> bool {
+        self.first.is_some()
+    }
+}
+
+/// Lays out input-major `weights` (`inputs × outputs`) by pixel quads and output blocks.
+fn interleave<'m>(weights: &'m [i8], inputs: usize, outputs: usize) -> Quads<'m> {
+    let per_block = inputs.div_ceil(4);
+    let blocks = outputs.div_ceil(QUAD_LANES);
+    let mut quads = vec![Quad([0; 4 * QUAD_LANES]); blocks * per_block];
+    for (b, block) in quads.chunks_exact_mut(per_block).enumerate() {
+        for (q, quad) in block.iter_mut().enumerate() {
+            for (o, lane) in quad.0.chunks_exact_mut(4).enumerate() {
+                let output = b * QUAD_LANES + o;
+                for (j, w) in lane.iter_mut().enumerate() {
+                    let pixel = 4 * q + j;
+                    if pixel < inputs && output < outputs {
+                        *w = weights.get(pixel * outputs + output).copied().unwrap_or(0);
+                    }
+                }
+            }
+        }
+    }
+    Quads {
+        weights,
+        outputs,
+        per_block,
+        quads,
+    }
+}
+
+// The host kernels for all but the interleaved layer, inlined as they are.
+impl Kernels for ModelKernels<'_> {
+    #[inline(always)]
+    fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(first) = &self.first
+            && core::ptr::eq(first.weights, weights)
+            && acc.len() == first.outputs
+            && pixels.len().div_ceil(4) == first.per_block
+        {
+            // SAFETY: `first` is made only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            unsafe {
+                x86::input_quads(pixels, &first.quads, first.per_block, bias, acc);
+            }
+            return;
+        }
+        self.host.input_major(pixels, weights, bias, acc);
+    }
+
+    #[inline(always)]
+    fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+        self.host.column_blocks(input, weights, bias, acc);
+    }
+
+    #[inline(always)]
+    fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
+        self.host.nonzero_pixels(pixels, list)
+    }
+
+    #[inline(always)]
+    fn add_pixel_rows(
+        &self,
+        pixels: &[u8],
+        first_row: usize,
+        rows: &WeightRows<'_>,
+        sums: &mut [f32; PIXEL_ROW_LANES],
+    ) -> bool {
+        self.host.add_pixel_rows(pixels, first_row, rows, sums)
+    }
+
+    #[inline(always)]
+    fn dense_f32(&self, input: &[f32], weights: &[f32], bias: &[f32], out: &mut [f32]) -> bool {
+        self.host.dense_f32(input, weights, bias, out)
+    }
+
+    #[inline(always)]
+    fn narrow_through_table(
+        &self,
+        bytes: &mut [u8],
+        outputs: usize,
+        requantization: &Requantization<'_>,
+    ) {
+        self.host
+            .narrow_through_table(bytes, outputs, requantization);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::{
+        __m512i, _mm512_add_epi32, _mm512_dpbusd_epi32, _mm512_maskz_compress_epi32,
+        _mm512_set1_epi32, _mm512_setzero_si512, _mm512_test_epi32_mask,
+    };
+
+    use super::{QUAD_LANES, Quad};
+
+    /// Pixels whose non-zero quads are listed at a time.
+    const PIECE: usize = 1024;
+
+    /// `acc = bias + pixels · W` from `W` interleaved by quads (`per_block` quads per block of
+    /// outputs): the quads holding a non-zero pixel are listed with `vpcompressd`, together
+    /// with their four pixels as one word, then each adds its weights with four `vpdpbusd`
+    /// per block.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
+    pub fn input_quads(
+        pixels: &[u8],
+        quads: &[Quad],
+        per_block: usize,
+        bias: &[i32],
+        acc: &mut [i32],
+    ) {
+        for (a, &b) in acc.iter_mut().zip(bias) {
+            *a = b;
+        }
+        let iota: __m512i = bytemuck::cast(core::array::from_fn::<u32, 16, _>(|i| i as u32));
+        let mut index = [0u32; PIECE / 4 + 16];
+        let mut words = [0u32; PIECE / 4 + 16];
+        for (piece_start, piece) in (0usize..).step_by(PIECE).zip(pixels.chunks(PIECE)) {
+            let mut count = 0;
+            for (base, chunk) in (piece_start / 4..).step_by(16).zip(piece.chunks(64)) {
+                let bytes = match chunk.first_chunk::<64>() {
+                    Some(bytes) => *bytes,
+                    None => {
+                        // The last, short chunk: zeros after the pixels.
+                        let mut bytes = [0u8; 64];
+                        bytes[..chunk.len()].copy_from_slice(chunk);
+                        bytes
+                    }
+                };
+                let v: __m512i = bytemuck::cast(bytes);
+                let nonzero = _mm512_test_epi32_mask(v, v);
+                let first = _mm512_add_epi32(iota, _mm512_set1_epi32(base as i32));
+                // `count` is at most the quads before this chunk: each store ends in the arrays.
+                index[count..count + 16].copy_from_slice(&bytemuck::cast::<__m512i, [u32; 16]>(
+                    _mm512_maskz_compress_epi32(nonzero, first),
+                ));
+                words[count..count + 16].copy_from_slice(&bytemuck::cast::<__m512i, [u32; 16]>(
+                    _mm512_maskz_compress_epi32(nonzero, v),
+                ));
+                count += nonzero.count_ones() as usize;
+            }
+            let listed = index.iter().zip(&words).take(count);
+            for (b, acc) in acc.chunks_mut(QUAD_LANES).enumerate() {
+                let block = quads.get(b * per_block..).unwrap_or(&[]);
+                let sums = add_quads(block, listed.clone());
+                let lanes: [i32; QUAD_LANES] = bytemuck::cast(sums);
+                for (a, s) in acc.iter_mut().zip(lanes) {
+                    *a = a.wrapping_add(s);
+                }
+            }
+        }
+    }
+
+    /// The sums of the listed quads' weights in `block` times their pixel words.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[inline]
+    fn add_quads<'a>(
+        block: &[Quad],
+        listed: impl Iterator<Item = (&'a u32, &'a u32)>,
+    ) -> [__m512i; 4] {
+        let [mut s0, mut s1, mut s2, mut s3] = [_mm512_setzero_si512(); 4];
+        for (&q, &word) in listed {
+            if let Some(quad) = block.get(q as usize) {
+                let [w0, w1, w2, w3]: [__m512i; 4] = bytemuck::cast(quad.0);
+                let x = _mm512_set1_epi32(word as i32);
+                s0 = _mm512_dpbusd_epi32(s0, x, w0);
+                s1 = _mm512_dpbusd_epi32(s1, x, w1);
+                s2 = _mm512_dpbusd_epi32(s2, x, w2);
+                s3 = _mm512_dpbusd_epi32(s3, x, w3);
+            }
+        }
+        [s0, s1, s2, s3]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ModelKernels, interleave};
+    use crate::host_kernels::tests::{biases, bytes, host, weights};
+    use runtime::Kernels;
+    use runtime::kernels::Portable;
+
+    /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
+    fn kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
+        let host = host();
+        let first = host.uses_avx512().then(|| interleave(w, n, m));
+        ModelKernels { host, first }
+    }
+
+    #[test]
+    fn interleaved_first_layers_equal_the_portable_kernel() {
+        // Pixels not a multiple of 4, outputs within, at and past one block of 64, more
+        // pixels than one piece of 1024, and the book's layer.
+        for (seed, (n, m)) in (1..).zip([
+            (1, 1),
+            (3, 7),
+            (5, 64),
+            (6, 65),
+            (30, 130),
+            (1030, 20),
+            (784, 50),
+        ]) {
+            let pixels = bytes(n, seed, 3);
+            let w = weights(n * m, seed + 50);
+            let bias = biases(m, seed + 100);
+            let (mut want, mut got) = (vec![0; m], vec![7; m]);
+            Portable.input_major(&pixels, &w, &bias, &mut want);
+            kernels(&w, n, m).input_major(&pixels, &w, &bias, &mut got);
+            assert_eq!(got, want, "{n} x {m}");
+        }
+    }
+
+    #[test]
+    fn extreme_values_wrap_like_the_portable_kernel() {
+        let (n, m) = (600, 24);
+        let pixels = vec![255u8; n];
+        let w = vec![-128i8; n * m];
+        let bias = vec![i32::MIN + 5; m];
+        let (mut want, mut got) = (vec![0; m], vec![0; m]);
+        Portable.input_major(&pixels, &w, &bias, &mut want);
+        kernels(&w, n, m).input_major(&pixels, &w, &bias, &mut got);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn other_weights_go_to_the_host_kernels() {
+        let (n, m) = (40, 10);
+        let pixels = bytes(n, 9, 3);
+        let w = weights(n * m, 10);
+        let other = weights(n * m, 11);
+        let bias = biases(m, 12);
+        let kernels = kernels(&w, n, m);
+        let (mut want, mut got) = (vec![0; m], vec![0; m]);
+        Portable.input_major(&pixels, &other, &bias, &mut want);
+        kernels.input_major(&pixels, &other, &bias, &mut got);
+        assert_eq!(got, want);
+        // The same values elsewhere in memory are other weights too, and give the same sums.
+        let copy = w.clone();
+        Portable.input_major(&pixels, &w, &bias, &mut want);
+        kernels.input_major(&pixels, &copy, &bias, &mut got);
+        assert_eq!(got, want);
+    }
+}
