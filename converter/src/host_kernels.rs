@@ -695,7 +695,7 @@ mod x86 {
 pub(crate) mod tests {
     use super::HostKernels;
     use runtime::Kernels;
-    use runtime::kernels::Portable;
+    use runtime::kernels::{PIXEL_ROW_LANES, Portable, WeightRows};
     use runtime::{Requantization, WeightOrder};
 
     /// Deterministic bytes, one in `zero_every` of them 0.
@@ -914,36 +914,51 @@ pub(crate) mod tests {
     #[test]
     fn pixel_rows_equal_the_sums_in_pixel_order_bit_for_bit() {
         let host = host();
+        check_pixel_rows(host.uses_avx512(), |_, _, part, first_row, rows, sums| {
+            host.add_pixel_rows(part, first_row, rows, sums)
+        });
+    }
+
+    /// A float first layer's sums for one image.
+    type Sums = [f32; PIXEL_ROW_LANES];
+
+    /// Checks `add(w, m, pixels, first_row, rows, sums)`, [`Kernels::add_pixel_rows`] of
+    /// kernels made for the weights `w` (`m` per row), against the sums in pixel order, on
+    /// every float shape, from row 0 and from a later row, in every column block, on the
+    /// lanes of the layer's outputs. `add` must not decline when `takes` is true.
+    pub(crate) fn check_pixel_rows(
+        takes: bool,
+        add: impl Fn(&[f32], usize, &[u8], usize, &WeightRows<'_>, &mut Sums) -> bool,
+    ) {
         for (seed, (n, m)) in (1..).zip(FLOAT_SHAPES) {
             let pixels = bytes(n, seed, 3);
             let w = floats(n * m, seed + 100, 1000);
-            // From row 0 and, for a later piece, from a row past the start; every column block.
             for (first_row, len) in [(0, n), (n / 2, n - n / 2)] {
-                for col in (0..m).step_by(runtime::kernels::PIXEL_ROW_LANES) {
-                    let rows = runtime::kernels::WeightRows {
+                for col in (0..m).step_by(PIXEL_ROW_LANES) {
+                    let rows = WeightRows {
                         weights: &w,
                         stride: m,
                         col,
                     };
                     let part = &pixels[first_row..first_row + len];
-                    let mut want = [0.5f32; runtime::kernels::PIXEL_ROW_LANES];
+                    let lanes = (m - col).min(PIXEL_ROW_LANES);
+                    let mut want = [0.5f32; PIXEL_ROW_LANES];
                     let mut got = want;
                     for (i, &p) in part.iter().enumerate().filter(|&(_, &p)| p != 0) {
                         let x = runtime::Input::to_f32(p);
-                        for (l, s) in want.iter_mut().enumerate() {
-                            let at = (first_row + i) * m + col + l;
-                            *s += x * w.get(at).copied().unwrap_or(0.0);
+                        for (l, s) in want.iter_mut().enumerate().take(lanes) {
+                            *s += x * w[(first_row + i) * m + col + l];
                         }
                     }
-                    if host.add_pixel_rows(part, first_row, &rows, &mut got) {
+                    if add(&w, m, part, first_row, &rows, &mut got) {
                         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                         assert_eq!(
-                            bits(&got),
-                            bits(&want),
+                            bits(&got[..lanes]),
+                            bits(&want[..lanes]),
                             "{n} x {m}, row {first_row}, col {col}"
                         );
                     } else {
-                        assert!(!host.uses_avx512(), "{n} x {m} declined");
+                        assert!(!takes, "{n} x {m} declined");
                     }
                 }
             }

@@ -53,10 +53,11 @@ pub trait Kernels {
     }
 
     /// For each non-zero pixel `i` in ascending order, adds
-    /// `pixel × rows.weights[(first_row + i) × rows.stride + rows.col + l]` to `sums[l]`,
-    /// multiplying then adding in f32 (lanes past the end of the weights add `pixel × 0`),
-    /// and returns `true`; `false` leaves `sums` to the runtime. Pixels scale as
-    /// [`Input::to_f32`](crate::Input::to_f32) scales them.
+    /// `pixel × rows.weights[(first_row + i) × rows.stride + rows.col + l]` to `sums[l]`
+    /// for the lanes `l` of the layer's outputs (`rows.col + l < rows.stride`), multiplying
+    /// then adding in f32, and returns `true`; `false` leaves `sums` to the runtime. Other
+    /// lanes may hold anything. Pixels scale as [`Input::to_f32`](crate::Input::to_f32)
+    /// scales them.
     fn add_pixel_rows(
         &self,
         pixels: &[u8],

@@ -208,7 +208,7 @@ fn model_kernels_give_the_runtime_outputs_bit_for_bit() {
     let kernels = ModelKernels::with(tests::host_kernels(), &model);
     // Wherever the host kernels run, the first layer is interleaved.
     assert_eq!(
-        kernels.interleaves_first_layer(),
+        kernels.lays_out_first_layer(),
         tests::host_kernels().uses_avx512()
     );
     let out_len = model.output_len();
