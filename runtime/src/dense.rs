@@ -11,6 +11,9 @@ pub trait Weight: Copy {
 
     /// The weight's value.
     fn value(self) -> f32;
+
+    /// `weights` themselves when they are stored as f32.
+    fn as_f32(weights: &[Self]) -> Option<&[f32]>;
 }
 
 impl Weight for f32 {
@@ -19,6 +22,11 @@ impl Weight for f32 {
     #[inline]
     fn value(self) -> f32 {
         self
+    }
+
+    #[inline]
+    fn as_f32(weights: &[f32]) -> Option<&[f32]> {
+        Some(weights)
     }
 }
 
@@ -29,6 +37,11 @@ impl Weight for u16 {
     #[inline]
     fn value(self) -> f32 {
         f16_finite_to_f32(self)
+    }
+
+    #[inline]
+    fn as_f32(_: &[u16]) -> Option<&[f32]> {
+        None
     }
 }
 

@@ -69,6 +69,20 @@ pub trait Kernels {
         false
     }
 
+    /// [`Kernels::add_pixel_rows`] from row 0 for each of `sums.len()` images whose pixels lie
+    /// end to end in `images`, into `sums[t]` for image `t`; `false` leaves them all to the
+    /// runtime, which then sums a batch in passes over part of the rows. For kernels that
+    /// sum whole images faster than those passes.
+    fn add_batch_pixel_rows(
+        &self,
+        images: &[u8],
+        rows: &WeightRows<'_>,
+        sums: &mut [[f32; PIXEL_ROW_LANES]],
+    ) -> bool {
+        let _ = (images, rows, sums);
+        false
+    }
+
     /// Computes `out = input · weights + bias` for f32 `weights` of shape
     /// `(input.len(), out.len())` in row-major order as
     /// [`dense_blocks`](crate::dense::dense_blocks) does for dense inputs (every input's

@@ -10,7 +10,7 @@
 use crate::dense::{Weight, add_row, row};
 use crate::exp::exp;
 use crate::input::Input;
-use crate::kernels::{Kernels, MAX_LISTED};
+use crate::kernels::{Kernels, MAX_LISTED, PIXEL_ROW_LANES, WeightRows};
 use crate::nonzero::for_each_nonzero;
 
 /// Images in a panel.
@@ -23,7 +23,7 @@ pub const MAX_WIDTH: usize = 128;
 pub type Columns = [[f32; PANEL]; MAX_WIDTH];
 
 /// Outputs of the first layer summed at once per image: four AVX-512 registers.
-const FIRST_LANES: usize = 64;
+const FIRST_LANES: usize = PIXEL_ROW_LANES;
 
 /// First-layer inputs per pass over the panel: their weight rows are used by all the
 /// panel's images while they are in cache, instead of coming from L2 once per image
@@ -41,7 +41,8 @@ const GROUP: usize = 4;
 /// `columns[o][t] = images[t] · weights + bias` for the [`PANEL`] images laid end to end in
 /// `images`, skipping zero inputs, as a first layer reads MNIST digits. `weights` has shape
 /// `(images.len() / PANEL, bias.len())` and `bias.len()` is at most [`MAX_WIDTH`].
-/// `kernels` may list each image's non-zero pixels ([`Kernels::nonzero_pixels`]).
+/// `kernels` may sum whole images ([`Kernels::add_batch_pixel_rows`]) or list each image's
+/// non-zero pixels ([`Kernels::nonzero_pixels`]).
 #[inline(always)]
 pub fn first_layer<T: Input, W: Weight>(
     images: &[T],
@@ -55,7 +56,22 @@ pub fn first_layer<T: Input, W: Weight>(
     let mut list = [0u16; FIRST_ROWS + 64];
     for (col, bias) in (0..).step_by(FIRST_LANES).zip(bias.chunks(FIRST_LANES)) {
         let mut sums = [[0.0f32; FIRST_LANES]; PANEL];
-        for start in (0..in_len).step_by(FIRST_ROWS) {
+        let taken = match (T::as_pixels(images), W::as_f32(weights)) {
+            (Some(pixels), Some(weights)) => {
+                let rows = WeightRows {
+                    weights,
+                    stride,
+                    col,
+                };
+                kernels.add_batch_pixel_rows(pixels, &rows, &mut sums)
+            }
+            _ => false,
+        };
+        if !taken {
+            // Whatever the kernels added before declining.
+            sums = [[0.0f32; FIRST_LANES]; PANEL];
+        }
+        for start in (0..in_len).step_by(FIRST_ROWS).filter(|_| !taken) {
             let end = (start + FIRST_ROWS).min(in_len);
             for (image, sums) in images.chunks_exact(in_len).zip(sums.iter_mut()) {
                 let mut acc = *sums;
@@ -183,7 +199,7 @@ mod tests {
     use super::{Columns, MAX_WIDTH, PANEL, first_layer, layer};
     use crate::dense::{Weight, dense_blocks};
     use crate::input::Input;
-    use crate::kernels::{Kernels, Portable};
+    use crate::kernels::{Kernels, PIXEL_ROW_LANES, Portable, WeightRows};
     use std::vec::Vec;
 
     /// The portable kernels, but listing non-zero pixels as a host may.
@@ -207,6 +223,42 @@ mod tests {
         }
     }
 
+    /// The portable kernels, but summing a batch's first layer image by image, in plain
+    /// loops, as a host may; counts the batches it takes.
+    #[derive(Default)]
+    struct WholeImages {
+        taken: core::cell::Cell<usize>,
+    }
+
+    impl Kernels for WholeImages {
+        fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+            Portable.input_major(pixels, weights, bias, acc);
+        }
+
+        fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+            Portable.column_blocks(input, weights, bias, acc);
+        }
+
+        fn add_batch_pixel_rows(
+            &self,
+            images: &[u8],
+            rows: &WeightRows<'_>,
+            sums: &mut [[f32; PIXEL_ROW_LANES]],
+        ) -> bool {
+            let image_len = images.len() / sums.len();
+            for (image, sums) in images.chunks_exact(image_len).zip(sums) {
+                for (i, &p) in image.iter().enumerate().filter(|&(_, &p)| p != 0) {
+                    for (l, s) in sums.iter_mut().enumerate() {
+                        let at = i * rows.stride + rows.col + l;
+                        *s += p.to_f32() * rows.weights.get(at).copied().unwrap_or(0.0);
+                    }
+                }
+            }
+            self.taken.set(self.taken.get() + 1);
+            true
+        }
+    }
+
     /// A panel of inputs, a third of them zero, and weights in [-1, 1], from a xorshift.
     fn case(inputs: usize, outputs: usize, seed: u32) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
         let mut next = crate::test_rng::xorshift32(seed);
@@ -225,20 +277,27 @@ mod tests {
         columns[..width].iter().map(|row| row[t]).collect()
     }
 
-    fn check_first<T: Input, W: Weight>(images: &[T], weights: &[W], bias: &[f32]) {
+    /// Checks a panel's first layer with each test kernel against `dense_blocks` image by
+    /// image; returns the batches the whole-image kernel took.
+    fn check_first<T: Input, W: Weight>(images: &[T], weights: &[W], bias: &[f32]) -> usize {
         let outputs = bias.len();
         let inputs = images.len() / PANEL;
         let mut columns = [[f32::NAN; PANEL]; MAX_WIDTH];
         let mut listed = [[f32::NAN; PANEL]; MAX_WIDTH];
+        let mut whole = [[f32::NAN; PANEL]; MAX_WIDTH];
+        let whole_images = WholeImages::default();
         first_layer(images, weights, bias, &mut columns, &Portable);
         first_layer(images, weights, bias, &mut listed, &Listing);
+        first_layer(images, weights, bias, &mut whole, &whole_images);
         for (t, x) in images.chunks_exact(inputs).enumerate() {
             let mut want = std::vec![0.0; outputs];
             dense_blocks(x, weights, bias, &mut want, true);
             let why = || std::format!("{inputs}x{outputs} image {t}");
             assert_eq!(image(&columns, outputs, t), want, "{}", why());
             assert_eq!(image(&listed, outputs, t), want, "listed, {}", why());
+            assert_eq!(image(&whole, outputs, t), want, "whole images, {}", why());
         }
+        whole_images.taken.get()
     }
 
     #[test]
@@ -247,14 +306,15 @@ mod tests {
             (1..).zip([(784, 50), (7, 1), (300, 64), (33, 65), (40, 128), (1, 3)])
         {
             let (images, weights, bias) = case(inputs, outputs, seed);
-            check_first(&images, &weights, &bias);
+            // Pixels and f32 weights: the whole-image kernel takes every block of 64 outputs.
+            assert_eq!(check_first(&images, &weights, &bias), outputs.div_ceil(64));
             let floats: Vec<f32> = images.iter().map(|&p| p.to_f32()).collect();
-            check_first(&floats, &weights, &bias);
+            assert_eq!(check_first(&floats, &weights, &bias), 0);
             // Half-precision weights: 1.0, -0.5, 0.25, 2.0 repeated.
             let halves: Vec<u16> = (0..weights.len())
                 .map(|k| [0x3c00, 0xb800, 0x3400, 0x4000][k % 4])
                 .collect();
-            check_first(&images, &halves, &bias);
+            assert_eq!(check_first(&images, &halves, &bias), 0);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The runtime reproduces the book's numpy results on the whole MNIST test set.
 
 use converter::blobfile::BlobBuf;
+use converter::model_kernels::ModelKernels;
 use runtime::{
     Activation, Dataset, DenseSpec, Model, ModelEncoder, Params, Runner, softmax::argmax,
 };
@@ -106,6 +107,32 @@ fn host_kernels_classify_every_image_like_the_portable_build() {
         correct += usize::from(*class == usize::from(label));
     }
     assert_eq!(correct, 9352);
+}
+
+#[test]
+fn model_kernels_classify_every_image_like_the_portable_build() {
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let kernels = ModelKernels::with(tests::host_kernels(), &model);
+    assert_eq!(
+        kernels.lays_out_first_layer(),
+        tests::host_kernels().uses_avx512()
+    );
+    let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(kernels);
+    let mut classes = vec![0; dataset.len()];
+    converter::vector::classify_batch(&mut runner, dataset.images(), &mut classes).unwrap();
+    let mut portable = Runner::<100>::new(&model).unwrap();
+    for (i, ((image, _), class)) in dataset.iter().zip(&classes).enumerate() {
+        assert_eq!(*class, portable.classify(image).unwrap(), "image {i}");
+    }
+    // One image at a time too, outputs bit for bit.
+    let out_len = model.output_len();
+    let mut got = vec![0.0f32; dataset.len() * out_len];
+    converter::vector::forward_batch(&mut runner, dataset.images(), &mut got).unwrap();
+    let mut want = vec![0.0f32; dataset.len() * out_len];
+    portable.forward_batch(dataset.images(), &mut want).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
 }
 
 #[test]
