@@ -28,8 +28,8 @@ pub struct WeightRows<'a> {
 
 /// The steps of a forward pass that a host may do faster than the runtime's portable code
 /// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products and
-/// requantization, the f32 products of one image's float layers, and listing the non-zero
-/// pixels of a batch's float first layer.
+/// requantization, the f32 products of one image's float layers, and a batch's float first
+/// layer (its sums image by image, or listing its non-zero pixels).
 ///
 /// Every implementation must give the same results bit for bit; [`Portable`] is the
 /// reference. The int8 products compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with
