@@ -75,7 +75,7 @@ struct PaddedRows<'m> {
 #[derive(Debug, Clone)]
 pub struct ModelKernels<'m> {
     host: HostKernels,
-    first: Option<Quads<'m>>,
+    quads: Option<Quads<'m>>,
     rows: Option<PaddedRows<'m>>,
 }
 
@@ -88,19 +88,19 @@ impl<'m> ModelKernels<'m> {
     /// `host`, with `model`'s first layer laid out for it when `host` has the instructions:
     /// an int8 layer reading pixels interleaved by quads, an f32 layer's rows padded.
     pub fn with(host: HostKernels, model: &Model<'m>) -> Self {
-        let (mut first, mut rows) = (None, None);
+        let (mut quads, mut rows) = (None, None);
         if let Some(layer) = model.layers().first()
             && host.uses_avx512()
         {
             match layer.params() {
                 Params::I8(p) if p.order == WeightOrder::InputMajor && p.input == PIXELS => {
-                    first = Some(interleave(p.weights, layer.inputs(), layer.outputs()));
+                    quads = Some(interleave(p.weights, layer.inputs(), layer.outputs()));
                 }
                 Params::F32 { weights, .. } => rows = Some(pad(weights, layer.outputs())),
                 _ => {}
             }
         }
-        ModelKernels { host, first, rows }
+        ModelKernels { host, quads, rows }
     }
 
     /// The padded copy of `rows`, when they are the model's first layer's from a block's
@@ -124,7 +124,7 @@ impl<'m> ModelKernels<'m> {
 
     /// Whether the model's first layer runs from a copy laid out for these kernels.
     pub fn lays_out_first_layer(&self) -> bool {
-        self.first.is_some() || self.rows.is_some()
+        self.quads.is_some() || self.rows.is_some()
     }
 }
 
@@ -183,7 +183,7 @@ impl Kernels for ModelKernels<'_> {
     #[inline(always)]
     fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(first) = &self.first
+        if let Some(first) = &self.quads
             && core::ptr::eq(first.weights, weights)
             && acc.len() == first.outputs
             && pixels.len().div_ceil(4) == first.per_block
@@ -356,10 +356,10 @@ mod tests {
     /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
     fn kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
         let host = host();
-        let first = host.uses_avx512().then(|| interleave(w, n, m));
+        let quads = host.uses_avx512().then(|| interleave(w, n, m));
         ModelKernels {
             host,
-            first,
+            quads,
             rows: None,
         }
     }
@@ -370,7 +370,7 @@ mod tests {
         check_pixel_rows(host.uses_avx512(), |w, m, part, first_row, rows, sums| {
             let kernels = ModelKernels {
                 host,
-                first: None,
+                quads: None,
                 rows: host.uses_avx512().then(|| pad(w, m)),
             };
             kernels.add_pixel_rows(part, first_row, rows, sums)
