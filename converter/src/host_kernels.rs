@@ -24,8 +24,8 @@
 //! Measured with `cargo bench -p tests` (AVX-512 CPU, one thread), the test set as one
 //! batch, medians of two runs: the int8 network 14.5–16.6 ms with the runtime's kernels,
 //! 8.5–9.3 ms with these; the f32 network 10.5–11.3 and 9.1–10.2 ms. One f32 image at a
-//! time (`timing each`, medians of 7 interleaved runs): 1.31 µs per image with the
-//! runtime's float kernels, 1.17 with these.
+//! time (`timing each` when it ran these kernels, before `model_kernels`; medians of 7
+//! interleaved runs): 1.31 µs per image with the runtime's float kernels, 1.17 with these.
 
 use runtime::kernels::{PIXEL_ROW_LANES, Portable, WeightRows};
 use runtime::{Kernels, Requantization};

@@ -235,10 +235,9 @@ impl Kernels for ModelKernels<'_> {
         rows: &WeightRows<'_>,
         sums: &mut [f32; PIXEL_ROW_LANES],
     ) -> bool {
-        match self.padded_block(rows) {
-            Some(padded) => self.host.add_pixel_rows(pixels, first_row, &padded, sums),
-            None => self.host.add_pixel_rows(pixels, first_row, rows, sums),
-        }
+        let padded = self.padded_block(rows);
+        let rows = padded.as_ref().unwrap_or(rows);
+        self.host.add_pixel_rows(pixels, first_row, rows, sums)
     }
 
     #[inline(always)]

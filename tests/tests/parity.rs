@@ -113,11 +113,9 @@ fn host_kernels_classify_every_image_like_the_portable_build() {
 fn model_kernels_classify_every_image_like_the_portable_build() {
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let kernels = ModelKernels::with(tests::host_kernels(), &model);
-    assert_eq!(
-        kernels.lays_out_first_layer(),
-        tests::host_kernels().uses_avx512()
-    );
+    let host = tests::host_kernels();
+    let kernels = ModelKernels::with(host, &model);
+    assert_eq!(kernels.lays_out_first_layer(), host.uses_avx512());
     let mut runner = Runner::<100>::new(&model).unwrap().with_kernels(kernels);
     let mut classes = vec![0; dataset.len()];
     converter::vector::classify_batch(&mut runner, dataset.images(), &mut classes).unwrap();

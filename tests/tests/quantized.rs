@@ -205,12 +205,10 @@ fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
 fn model_kernels_give_the_runtime_outputs_bit_for_bit() {
     let model = Model::from_bytes(int8().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let kernels = ModelKernels::with(tests::host_kernels(), &model);
+    let host = tests::host_kernels();
+    let kernels = ModelKernels::with(host, &model);
     // Wherever the host kernels run, the first layer is interleaved.
-    assert_eq!(
-        kernels.lays_out_first_layer(),
-        tests::host_kernels().uses_avx512()
-    );
+    assert_eq!(kernels.lays_out_first_layer(), host.uses_avx512());
     let out_len = model.output_len();
     let mut want = vec![0.0f32; dataset.len() * out_len];
     let mut got = want.clone();
