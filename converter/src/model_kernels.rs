@@ -273,7 +273,7 @@ mod x86 {
     /// outputs): the quads holding a non-zero pixel are listed with `vpcompressd`, together
     /// with their four pixels as one word, then each adds its weights with four `vpdpbusd`
     /// per block.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn input_quads(
         pixels: &[u8],
         quads: &[Quad],
