@@ -73,6 +73,26 @@ impl Activation {
                     *v = step(*v);
                 }
             }
+            #[cfg(not(target_arch = "arm"))]
+            Activation::Sigmoid => {
+                // Whole vectors, the last one padded: no scalar tail on the desktop.
+                let mut whole = values.chunks_exact_mut(16);
+                for chunk in &mut whole {
+                    for v in chunk {
+                        *v = sigmoid(*v);
+                    }
+                }
+                let rest = whole.into_remainder();
+                if !rest.is_empty() {
+                    let mut padded = [0.0f32; 16];
+                    padded[..rest.len()].copy_from_slice(rest);
+                    for v in &mut padded {
+                        *v = sigmoid(*v);
+                    }
+                    rest.copy_from_slice(&padded[..rest.len()]);
+                }
+            }
+            #[cfg(target_arch = "arm")]
             Activation::Sigmoid => {
                 for v in values {
                     *v = sigmoid(*v);
