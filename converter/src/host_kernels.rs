@@ -28,6 +28,7 @@
 //! interleaved runs): 1.31 µs per image with the runtime's float kernels, 1.17 with these.
 
 use runtime::kernels::{PIXEL_ROW_LANES, Portable, WeightRows};
+use runtime::panel::PANEL;
 use runtime::{Kernels, Requantization};
 
 /// The kernels for this CPU: this module's when it has AVX-512 with VNNI, VBMI and VBMI2
@@ -164,6 +165,26 @@ impl Kernels for HostKernels {
     }
 
     #[inline(always)]
+    fn panel_dense_f32(
+        &self,
+        x: &[[f32; PANEL]],
+        weights: &[f32],
+        bias: &[f32],
+        y: &mut [[f32; PANEL]],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            unsafe {
+                x86::panel_dense_f32(x, weights, bias, y);
+            }
+            return true;
+        }
+        Portable.panel_dense_f32(x, weights, bias, y)
+    }
+
+    #[inline(always)]
     fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
         #[cfg(target_arch = "x86_64")]
         if self.avx512 {
@@ -192,6 +213,7 @@ mod x86 {
 
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
     use runtime::manifest::column_block_widths;
+    use runtime::panel::PANEL;
     use runtime::{Input, Requantization};
 
     /// Pixels whose non-zero ones are listed at a time.
@@ -435,6 +457,72 @@ mod x86 {
             }
         }
         acc
+    }
+
+    /// Most outputs [`panel_dense_f32`] sums at once, two vectors of sums each (the
+    /// panel's 32 images): 20 of the 32 registers.
+    const PANEL_OUTPUTS: usize = 10;
+
+    /// A later layer for a panel of images: each output's sums for the 32 images in two
+    /// vectors, every input's value for them loaded once per block of outputs and
+    /// multiplied by the output's weight, broadcast.
+    #[target_feature(enable = "avx512f")]
+    pub fn panel_dense_f32(
+        x: &[[f32; PANEL]],
+        weights: &[f32],
+        bias: &[f32],
+        y: &mut [[f32; PANEL]],
+    ) {
+        let stride = bias.len();
+        let blocks = y.chunks_mut(PANEL_OUTPUTS).zip(bias.chunks(PANEL_OUTPUTS));
+        for (col, (y, bias)) in (0..).step_by(PANEL_OUTPUTS).zip(blocks) {
+            let rows = WeightRows {
+                weights,
+                stride,
+                col,
+            };
+            match y.len() {
+                1 => panel_block::<1>(x, &rows, bias, y),
+                2 => panel_block::<2>(x, &rows, bias, y),
+                3 => panel_block::<3>(x, &rows, bias, y),
+                4 => panel_block::<4>(x, &rows, bias, y),
+                5 => panel_block::<5>(x, &rows, bias, y),
+                6 => panel_block::<6>(x, &rows, bias, y),
+                7 => panel_block::<7>(x, &rows, bias, y),
+                8 => panel_block::<8>(x, &rows, bias, y),
+                9 => panel_block::<9>(x, &rows, bias, y),
+                _ => panel_block::<10>(x, &rows, bias, y),
+            }
+        }
+    }
+
+    /// Outputs `rows.col .. rows.col + V` of a panel layer: the products summed in input
+    /// order from zero, then the bias added.
+    #[target_feature(enable = "avx512f")]
+    #[inline(never)]
+    fn panel_block<const V: usize>(
+        x: &[[f32; PANEL]],
+        rows: &WeightRows<'_>,
+        bias: &[f32],
+        y: &mut [[f32; PANEL]],
+    ) {
+        let (weights, stride, col) = (rows.weights, rows.stride, rows.col);
+        let mut acc = [[_mm512_setzero_ps(); 2]; V];
+        for (i, x) in x.iter().enumerate() {
+            let start = i * stride + col;
+            if let Some(w) = weights.get(start..).and_then(|w| w.first_chunk::<V>()) {
+                let [x0, x1]: [__m512; 2] = bytemuck::cast(*x);
+                for (a, &w) in acc.iter_mut().zip(w) {
+                    let w = _mm512_set1_ps(w);
+                    a[0] = _mm512_add_ps(a[0], _mm512_mul_ps(x0, w));
+                    a[1] = _mm512_add_ps(a[1], _mm512_mul_ps(x1, w));
+                }
+            }
+        }
+        for ((y, a), &b) in y.iter_mut().zip(acc).zip(bias) {
+            let b = _mm512_set1_ps(b);
+            *y = bytemuck::cast([_mm512_add_ps(a[0], b), _mm512_add_ps(a[1], b)]);
+        }
     }
 
     /// `acc + x × row`, multiplied then added.
@@ -943,6 +1031,37 @@ pub(crate) mod tests {
             if host.dense_f32(&input, &w, &bias, &mut got) {
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&want), "{n} x {m}");
+            } else {
+                assert!(!host.uses_avx512(), "{n} x {m} declined");
+            }
+        }
+    }
+
+    #[test]
+    fn panel_layers_give_the_runtime_outputs_bit_for_bit() {
+        use runtime::panel::{Columns, MAX_WIDTH, PANEL, layer};
+        let host = host();
+        let shapes = FLOAT_SHAPES
+            .into_iter()
+            .chain([(128, 128), (11, 21), (128, 9)]);
+        for (seed, (n, m)) in (1..)
+            .zip(shapes)
+            .filter(|(_, (n, m))| *n.max(m) <= MAX_WIDTH)
+        {
+            let mut x: Columns = [[0.0; PANEL]; MAX_WIDTH];
+            for (row, values) in x.iter_mut().zip(floats(n * PANEL, seed, 4).chunks(PANEL)) {
+                row.copy_from_slice(values);
+            }
+            let w = floats(n * m, seed + 100, 1000);
+            let bias = floats(m, seed + 200, 1000);
+            let mut want: Columns = [[f32::NAN; PANEL]; MAX_WIDTH];
+            layer(&x, &w, &bias, &mut want, &Portable);
+            let mut got = [[f32::NAN; PANEL]; MAX_WIDTH];
+            if host.panel_dense_f32(&x[..n], &w, &bias, &mut got[..m]) {
+                let bits = |v: &[[f32; PANEL]]| {
+                    v.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>()
+                };
+                assert_eq!(bits(&got[..m]), bits(&want[..m]), "{n} x {m}");
             } else {
                 assert!(!host.uses_avx512(), "{n} x {m} declined");
             }

@@ -24,6 +24,7 @@
 //! kernels.
 
 use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
+use runtime::panel::PANEL;
 use runtime::quant::PIXELS;
 use runtime::{Kernels, Model, Params, Requantization, WeightOrder};
 
@@ -243,6 +244,17 @@ impl Kernels for ModelKernels<'_> {
     #[inline(always)]
     fn dense_f32(&self, input: &[f32], weights: &[f32], bias: &[f32], out: &mut [f32]) -> bool {
         self.host.dense_f32(input, weights, bias, out)
+    }
+
+    #[inline(always)]
+    fn panel_dense_f32(
+        &self,
+        x: &[[f32; PANEL]],
+        weights: &[f32],
+        bias: &[f32],
+        y: &mut [[f32; PANEL]],
+    ) -> bool {
+        self.host.panel_dense_f32(x, weights, bias, y)
     }
 
     #[inline(always)]

@@ -93,6 +93,22 @@ pub trait Kernels {
         false
     }
 
+    /// Computes `y[o][t] = x[..][t] · weights[..][o] + bias[o]` for every image `t` of a
+    /// panel ([`panel`](crate::panel)'s layout: value, then image) and f32 `weights` of
+    /// shape `(x.len(), y.len())` in row-major order, as [`Kernels::dense_f32`] computes one
+    /// image, and returns `true`; `false` leaves it to the runtime.
+    #[cfg(not(target_arch = "arm"))]
+    fn panel_dense_f32(
+        &self,
+        x: &[[f32; crate::panel::PANEL]],
+        weights: &[f32],
+        bias: &[f32],
+        y: &mut [[f32; crate::panel::PANEL]],
+    ) -> bool {
+        let _ = (x, weights, bias, y);
+        false
+    }
+
     /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in
     /// native order) by their outputs through `requantization`, one byte each, in place.
     #[inline(always)]

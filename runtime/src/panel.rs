@@ -104,13 +104,25 @@ pub fn first_layer<T: Input, W: Weight>(
 
 /// `y[o][t] = x[..inputs][t] · weights + bias` for every image `t` of the panel, with
 /// `inputs = weights.len() / bias.len()`; `y` must hold `bias.len()` values.
+/// `kernels` may compute it ([`Kernels::panel_dense_f32`]).
 #[inline(always)]
-pub fn layer<W: Weight>(x: &Columns, weights: &[W], bias: &[f32], y: &mut Columns) {
+pub fn layer<W: Weight>(
+    x: &Columns,
+    weights: &[W],
+    bias: &[f32],
+    y: &mut Columns,
+    kernels: &impl Kernels,
+) {
     let stride = bias.len();
     if stride == 0 {
         return;
     }
     let x = x.get(..weights.len() / stride).unwrap_or(&[]);
+    if let (Some(w), Some(out)) = (W::as_f32(weights), y.get_mut(..stride))
+        && kernels.panel_dense_f32(x, w, bias, out)
+    {
+        return;
+    }
     for (col, bias) in (0..).step_by(LANES).zip(bias.chunks(LANES)) {
         // Rows whose LANES weights from `col` lie within `weights` (all but at most the
         // last), then the rest padded with zeros.
@@ -355,7 +367,7 @@ mod tests {
                 }
             }
             let mut y = [[f32::NAN; PANEL]; MAX_WIDTH];
-            layer(&x, &weights, &bias, &mut y);
+            layer(&x, &weights, &bias, &mut y, &crate::kernels::Portable);
             for t in 0..PANEL {
                 let mut want = std::vec![0.0; outputs];
                 dense_blocks(&image(&x, inputs, t), &weights, &bias, &mut want, false);

@@ -225,9 +225,13 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             activate_columns(first, cur);
             for layer in rest {
                 match layer.params() {
-                    Params::F32 { weights, bias } => panel::layer(cur, weights, bias, next),
+                    Params::F32 { weights, bias } => {
+                        panel::layer(cur, weights, bias, next, &self.kernels);
+                    }
                     #[cfg(feature = "f16")]
-                    Params::F16 { weights, bias } => panel::layer(cur, weights, bias, next),
+                    Params::F16 { weights, bias } => {
+                        panel::layer(cur, weights, bias, next, &self.kernels);
+                    }
                     _ => return done,
                 }
                 activate_columns(layer, next);
