@@ -190,6 +190,25 @@ pub fn softmax(rows: &mut [[f32; PANEL]]) {
     }
 }
 
+/// Each image's [`argmax`](crate::softmax::argmax) of a panel's `rows` (one row per
+/// output), all images at once: the first of equal maxima, 0 when there are no rows.
+#[inline(always)]
+pub fn argmax(rows: &[[f32; PANEL]]) -> [usize; PANEL] {
+    let mut best = [0usize; PANEL];
+    if let Some((first, rest)) = rows.split_first() {
+        let mut max = *first;
+        for (o, row) in (1..).zip(rest) {
+            for ((b, m), &v) in best.iter_mut().zip(max.iter_mut()).zip(row) {
+                if v > *m {
+                    *b = o;
+                    *m = v;
+                }
+            }
+        }
+    }
+    best
+}
+
 /// `acc[g] += x[group * GROUP + g] × w` for each image `g` of the group.
 #[inline(always)]
 fn accumulate(acc: &mut [[f32; LANES]; GROUP], x: &[f32; PANEL], group: usize, w: [f32; LANES]) {
@@ -352,6 +371,29 @@ mod tests {
         }
         super::softmax(&mut rows);
         assert_eq!(rows, want);
+    }
+
+    #[test]
+    fn argmax_equals_one_image_at_a_time() {
+        use crate::softmax::argmax;
+        // Ties, NaN first and later, infinities, and one output only.
+        let mut rows = [[0.0f32; PANEL]; 10];
+        for (o, row) in rows.iter_mut().enumerate() {
+            for (t, v) in row.iter_mut().enumerate() {
+                *v = ((o * 5 + t * 11) % 7) as f32 - 3.0;
+            }
+        }
+        rows[0][1] = f32::NAN;
+        rows[4][2] = f32::NAN;
+        rows[9][3] = f32::INFINITY;
+        rows[0][4] = f32::NEG_INFINITY;
+        for width in [0, 1, 2, 10] {
+            let got = super::argmax(&rows[..width]);
+            for (t, &got) in got.iter().enumerate() {
+                let image: Vec<f32> = rows[..width].iter().map(|row| row[t]).collect();
+                assert_eq!(got, argmax(&image).unwrap_or(0), "width {width}, image {t}");
+            }
+        }
     }
 
     #[test]

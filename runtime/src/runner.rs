@@ -238,11 +238,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 core::mem::swap(&mut cur, &mut next);
             }
             let width = layers.last().map_or(0, Layer::outputs);
-            for (t, class) in classes.iter_mut().enumerate() {
-                let mut image = [0.0f32; MAX_WIDTH];
-                gather(cur, width, t, &mut image);
-                *class = argmax(image.get(..width).unwrap_or(&[])).unwrap_or(0);
-            }
+            classes.copy_from_slice(&panel::argmax(cur.get(..width).unwrap_or(&[])));
             done += PANEL;
         }
         done
@@ -440,15 +436,6 @@ fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
     match layer.activation() {
         Activation::Softmax => panel::softmax(values),
         activation => activation.apply(values.as_flattened_mut()),
-    }
-}
-
-/// Copies the first `width` values of image `t` of a panel into `image`.
-#[cfg(not(target_arch = "arm"))]
-#[inline(always)]
-fn gather(columns: &Columns, width: usize, t: usize, image: &mut [f32; MAX_WIDTH]) {
-    for (v, row) in image.iter_mut().zip(columns).take(width) {
-        *v = row.get(t).copied().unwrap_or(0.0);
     }
 }
 
