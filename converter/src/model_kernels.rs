@@ -78,6 +78,8 @@ pub struct ModelKernels<'m> {
     host: HostKernels,
     quads: Option<Quads<'m>>,
     rows: Option<PaddedRows<'m>>,
+    /// The later int8 layers in column blocks, interleaved by input quads as well.
+    later: Vec<Quads<'m>>,
 }
 
 impl<'m> ModelKernels<'m> {
@@ -89,19 +91,33 @@ impl<'m> ModelKernels<'m> {
     /// `host`, with `model`'s first layer laid out for it when `host` has the instructions:
     /// an int8 layer reading pixels interleaved by quads, an f32 layer's rows padded.
     pub fn with(host: HostKernels, model: &Model<'m>) -> Self {
-        let (mut quads, mut rows) = (None, None);
-        if let Some(layer) = model.layers().first()
+        let (mut quads, mut rows, mut later) = (None, None, Vec::new());
+        if let Some((layer, rest)) = model.layers().split_first()
             && host.uses_avx512()
         {
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
             match layer.params() {
                 Params::I8(p) if p.order == WeightOrder::InputMajor && p.input == PIXELS => {
-                    quads = Some(interleave(p.weights, layer.inputs(), layer.outputs()));
+                    quads = Some(interleave(p.weights, p.order, inputs, outputs));
                 }
-                Params::F32 { weights, .. } => rows = Some(pad(weights, layer.outputs())),
+                Params::F32 { weights, .. } => rows = Some(pad(weights, outputs)),
                 _ => {}
             }
+            for layer in rest {
+                if let Params::I8(p) = layer.params()
+                    && p.order == WeightOrder::ColumnBlocks
+                {
+                    let (inputs, outputs) = (layer.inputs(), layer.outputs());
+                    later.push(interleave(p.weights, p.order, inputs, outputs));
+                }
+            }
         }
-        ModelKernels { host, quads, rows }
+        ModelKernels {
+            host,
+            quads,
+            rows,
+            later,
+        }
     }
 
     /// The padded copy of `rows`, when they are the model's first layer's from a block's
@@ -153,8 +169,13 @@ fn pad<'m>(weights: &'m [f32], outputs: usize) -> PaddedRows<'m> {
     }
 }
 
-/// Lays out input-major `weights` (`inputs × outputs`) by pixel quads and output blocks.
-fn interleave<'m>(weights: &'m [i8], inputs: usize, outputs: usize) -> Quads<'m> {
+/// Lays out `weights` (`inputs × outputs`, in `order`) by input quads and output blocks.
+fn interleave<'m>(
+    weights: &'m [i8],
+    order: WeightOrder,
+    inputs: usize,
+    outputs: usize,
+) -> Quads<'m> {
     let per_block = inputs.div_ceil(4);
     let blocks = outputs.div_ceil(QUAD_LANES);
     let mut quads = vec![Quad([0; 4 * QUAD_LANES]); blocks * per_block];
@@ -165,7 +186,8 @@ fn interleave<'m>(weights: &'m [i8], inputs: usize, outputs: usize) -> Quads<'m>
                 for (j, w) in lane.iter_mut().enumerate() {
                     let pixel = 4 * q + j;
                     if pixel < inputs && output < outputs {
-                        *w = weights.get(pixel * outputs + output).copied().unwrap_or(0);
+                        let at = order.position(inputs, outputs, pixel, output);
+                        *w = weights.get(at).copied().unwrap_or(0);
                     }
                 }
             }
@@ -201,6 +223,19 @@ impl Kernels for ModelKernels<'_> {
 
     #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(layer) = self.later.iter().find(|layer| {
+            core::ptr::eq(layer.weights, weights)
+                && acc.len() == layer.outputs
+                && input.len().div_ceil(4) == layer.per_block
+        }) {
+            // SAFETY: `later` is made only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            unsafe {
+                x86::input_quads(input, &layer.quads, layer.per_block, bias, acc);
+            }
+            return;
+        }
         self.host.column_blocks(input, weights, bias, acc);
     }
 
@@ -302,16 +337,8 @@ mod x86 {
         for (piece_start, piece) in (0usize..).step_by(PIECE).zip(pixels.chunks(PIECE)) {
             let mut count = 0;
             for (base, chunk) in (piece_start / 4..).step_by(16).zip(piece.chunks(64)) {
-                let bytes = match chunk.first_chunk::<64>() {
-                    Some(bytes) => *bytes,
-                    None => {
-                        // The last, short chunk: zeros after the pixels.
-                        let mut bytes = [0u8; 64];
-                        bytes[..chunk.len()].copy_from_slice(chunk);
-                        bytes
-                    }
-                };
-                let v: __m512i = bytemuck::cast(bytes);
+                // The last, short chunk with zeros after the pixels.
+                let v = crate::host_kernels::x86::load(bytemuck::cast_slice(chunk), 0);
                 let nonzero = _mm512_test_epi32_mask(v, v);
                 let first = _mm512_add_epi32(iota, _mm512_set1_epi32(base as i32));
                 // `count` is at most the quads before this chunk: each store ends in the arrays.
@@ -361,17 +388,35 @@ mod x86 {
 mod tests {
     use super::{ModelKernels, interleave, pad};
     use crate::host_kernels::tests::{biases, bytes, check_pixel_rows, host, weights};
-    use runtime::Kernels;
     use runtime::kernels::Portable;
+    use runtime::{Kernels, WeightOrder};
 
     /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
     fn kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
         let host = host();
-        let quads = host.uses_avx512().then(|| interleave(w, n, m));
+        let quads = host
+            .uses_avx512()
+            .then(|| interleave(w, WeightOrder::InputMajor, n, m));
         ModelKernels {
             host,
             quads,
             rows: None,
+            later: Vec::new(),
+        }
+    }
+
+    /// `host` with the later layer `w` (`n × m`, column blocks) interleaved, where the CPU
+    /// can run it.
+    fn later_kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
+        let host = host();
+        let later = host
+            .uses_avx512()
+            .then(|| interleave(w, WeightOrder::ColumnBlocks, n, m));
+        ModelKernels {
+            host,
+            quads: None,
+            rows: None,
+            later: later.into_iter().collect(),
         }
     }
 
@@ -383,6 +428,7 @@ mod tests {
                 host,
                 quads: None,
                 rows: host.uses_avx512().then(|| pad(w, m)),
+                later: Vec::new(),
             };
             kernels.add_pixel_rows(part, first_row, rows, sums)
         });
@@ -409,6 +455,37 @@ mod tests {
             kernels(&w, n, m).input_major(&pixels, &w, &bias, &mut got);
             assert_eq!(got, want, "{n} x {m}");
         }
+    }
+
+    #[test]
+    fn interleaved_later_layers_equal_the_portable_kernel() {
+        // Every width of the last column block (8, 4, 2, 1 and mixes), inputs not a
+        // multiple of 4, more outputs than one block of 64, and the book's layers.
+        for (seed, (n, m)) in (1..).zip([
+            (1, 1),
+            (3, 7),
+            (5, 15),
+            (9, 64),
+            (6, 65),
+            (70, 130),
+            (50, 100),
+            (100, 10),
+        ]) {
+            let input = bytes(n, seed, 4);
+            let w = weights(n * m, seed + 50);
+            let bias = biases(m, seed + 100);
+            let (mut want, mut got) = (vec![0; m], vec![7; m]);
+            Portable.column_blocks(&input, &w, &bias, &mut want);
+            later_kernels(&w, n, m).column_blocks(&input, &w, &bias, &mut got);
+            assert_eq!(got, want, "{n} x {m}");
+        }
+        // Extremes wrap as the runtime's sums do.
+        let (n, m) = (600, 24);
+        let (input, w, bias) = (vec![255u8; n], vec![-128i8; n * m], vec![i32::MIN + 5; m]);
+        let (mut want, mut got) = (vec![0; m], vec![0; m]);
+        Portable.column_blocks(&input, &w, &bias, &mut want);
+        later_kernels(&w, n, m).column_blocks(&input, &w, &bias, &mut got);
+        assert_eq!(got, want);
     }
 
     #[test]
