@@ -69,6 +69,7 @@ fn avx512_available() -> bool {
     use std::arch::is_x86_feature_detected as has;
     has!("avx512f")
         && has!("avx512bw")
+        && has!("avx512vl")
         && has!("avx512vnni")
         && has!("avx512vbmi")
         && has!("avx512vbmi2")
@@ -199,16 +200,17 @@ impl Kernels for HostKernels {
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86 {
     use std::arch::x86_64::{
-        __m256i, __m512, __m512i, _mm_cvtsi64_si128, _mm_unpacklo_epi64, _mm512_add_epi16,
-        _mm512_add_epi32, _mm512_add_epi64, _mm512_add_ps, _mm512_castsi128_si512,
-        _mm512_cvtepi32_epi64, _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32,
-        _mm512_mask_blend_epi8, _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16,
-        _mm512_maskz_loadu_epi8, _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask,
-        _mm512_mul_epi32, _mm512_mul_ps, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8,
-        _mm512_permutexvar_epi32, _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64,
-        _mm512_set1_ps, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sllv_epi64,
-        _mm512_srav_epi64, _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_unpackhi_epi8,
-        _mm512_unpackhi_epi16, _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
+        __m128i, __m256i, __m512, __m512i, _mm_cvtsi64_si128, _mm_mask_storeu_epi8, _mm_max_epu8,
+        _mm_set1_epi8, _mm_unpacklo_epi64, _mm512_add_epi16, _mm512_add_epi32, _mm512_add_epi64,
+        _mm512_add_ps, _mm512_castsi128_si512, _mm512_castsi512_si128, _mm512_cvtepi32_epi64,
+        _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32, _mm512_mask_blend_epi8,
+        _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16, _mm512_maskz_loadu_epi8,
+        _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask, _mm512_mul_epi32, _mm512_mul_ps,
+        _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_permutexvar_epi32,
+        _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_ps, _mm512_setzero_ps,
+        _mm512_setzero_si512, _mm512_sllv_epi64, _mm512_srav_epi64, _mm512_sub_epi64,
+        _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8,
+        _mm512_unpacklo_epi16,
     };
 
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
@@ -222,7 +224,7 @@ pub(crate) mod x86 {
     /// Lists the indices of the non-zero `pixels` at the start of `list`, ascending, and
     /// returns how many there are. `None` when `list` lacks room for a whole vector past
     /// the pixels, or there are more pixels than 16-bit indices.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn nonzero_pixels(pixels: &[u8], list: &mut [u16]) -> Option<usize> {
         if list.len() < pixels.len() + 64 || pixels.len() > usize::from(u16::MAX) - 64 {
             return None;
@@ -233,7 +235,7 @@ pub(crate) mod x86 {
     /// Lists the non-zero `pixels`, 64 a step: their indices at the start of `list`, 32 at a
     /// time with `vpcompressw`, and the pixels themselves at the start of `values`. Both
     /// hold at least `pixels.len() + 64` entries; returns how many are listed.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn list_nonzero(pixels: &[u8], list: &mut [u16], mut values: Option<&mut [u8]>) -> usize {
         let iota: __m512i = bytemuck::cast(core::array::from_fn::<u16, 32, _>(|i| i as u16));
@@ -266,7 +268,7 @@ pub(crate) mod x86 {
     /// the rest are copied out padded with zeros. Rows of exactly 64 weights, as
     /// [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter loop
     /// ([`add_lines`]): about 3% of a batch.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn add_pixel_rows(
         pixels: &[u8],
         first_row: usize,
@@ -383,7 +385,7 @@ pub(crate) mod x86 {
 
     /// A float layer's dense product, up to [`DENSE_LANES`] outputs at a time, each block's
     /// sums in as many vectors as it needs.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn dense_f32(input: &[f32], weights: &[f32], bias: &[f32], out: &mut [f32]) {
         let stride = out.len();
         let blocks = out.chunks_mut(DENSE_LANES).zip(bias.chunks(DENSE_LANES));
@@ -408,7 +410,7 @@ pub(crate) mod x86 {
 
     /// Outputs `rows.col ..` of a dense product in `V` vectors of sums: the rows with
     /// `16 V` weights from `rows.col` in one loop, the rest copied out padded with zeros.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn dense_block<const V: usize>(
         input: &[f32],
@@ -544,7 +546,7 @@ pub(crate) mod x86 {
     /// four at a time: their four rows of 64 outputs are interleaved byte by byte so that
     /// each 32-bit lane holds one output's four weights, and multiplied by the four pixels
     /// in one `vpdpbusd` per 16 outputs.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn input_major(pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         for (a, &b) in acc.iter_mut().zip(bias) {
             *a = b;
@@ -600,7 +602,7 @@ pub(crate) mod x86 {
     /// Adds `byte j of xs × rows[j][c]` for `c` in `0..64` to the sums. Byte then 16-bit
     /// interleaving works within 128-bit lanes: afterwards 32-bit lane `m` of 128-bit lane `l`
     /// of vector `k` holds the four rows' weights of output `16 l + 4 k + m`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn add_four_rows(sums: &mut [__m512i; 4], rows: [[i8; 64]; 4], xs: u32) {
         let [r0, r1, r2, r3] = rows.map(bytemuck::cast::<[i8; 64], __m512i>);
@@ -618,7 +620,7 @@ pub(crate) mod x86 {
     /// `quant::requantize` in vector lanes, then the 256-byte table looked up with two
     /// 128-byte `vpermi2b` lookups and a blend on the index's top bit. Each step reads its
     /// accumulators before it writes its bytes, which lie before them.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn narrow_through_table(
         bytes: &mut [u8],
         outputs: usize,
@@ -631,22 +633,14 @@ pub(crate) mod x86 {
         let one = _mm512_set1_epi64(1);
         for start in (0..outputs).step_by(16) {
             let n = (outputs - start).min(16);
-            let whole = (
-                bytes.get(4 * start..).and_then(|b| b.first_chunk::<64>()),
-                multipliers.get(start..).and_then(|m| m.first_chunk::<16>()),
-                shifts.get(start..).and_then(|s| s.first_chunk::<16>()),
+            // The last, short step loads zeros past the outputs; shift 1 in those lanes keeps
+            // every shift in range (the layer's own are 1 to 62).
+            let acc = load(bytemuck::cast_slice(&bytes[..4 * outputs]), 4 * start);
+            let m = load(bytemuck::cast_slice(multipliers), 4 * start);
+            let s = _mm_max_epu8(
+                _mm512_castsi512_si128(load(bytemuck::cast_slice(shifts), start)),
+                _mm_set1_epi8(1),
             );
-            let (acc, m, s): ([u8; 64], [i32; 16], [u8; 16]) = match whole {
-                (Some(acc), Some(m), Some(s)) if n == 16 => (*acc, *m, *s),
-                _ => {
-                    // The last, short step: shift 1 in the unused lanes keeps every shift in range.
-                    let (mut acc, mut m, mut s) = ([0; 64], [0; 16], [1; 16]);
-                    acc[..4 * n].copy_from_slice(&bytes[4 * start..4 * (start + n)]);
-                    m[..n].copy_from_slice(&multipliers[start..start + n]);
-                    s[..n].copy_from_slice(&shifts[start..start + n]);
-                    (acc, m, s)
-                }
-            };
             let [acc0, acc1]: [__m256i; 2] = bytemuck::cast(acc);
             let [m0, m1]: [__m256i; 2] = bytemuck::cast(m);
             let [s0, s1]: [u64; 2] = bytemuck::cast(s);
@@ -667,8 +661,21 @@ pub(crate) mod x86 {
             let below = _mm512_permutex2var_epi8(t0, index, t1);
             let above = _mm512_permutex2var_epi8(t2, index, t3);
             let out = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), below, above);
-            let out: [u8; 64] = bytemuck::cast(out);
-            bytes[start..start + n].copy_from_slice(&out[..n]);
+            store_prefix(&mut bytes[start..start + n], _mm512_castsi512_si128(out));
+        }
+    }
+
+    /// Stores the first `to.len()` (at most 16) bytes of `v` in `to`, under a mask: a copy
+    /// of fewer than 16 is a call.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn store_prefix(to: &mut [u8], v: __m128i) {
+        let mask = (1u32 << to.len().min(16)) as u16 - 1;
+        // SAFETY: the mask selects at most `to.len()` bytes from its start; a masked store
+        // writes no byte that its mask leaves out.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm_mask_storeu_epi8(to.as_mut_ptr().cast(), mask, v);
         }
     }
 
@@ -678,7 +685,7 @@ pub(crate) mod x86 {
     /// Column blocks: each 64 bytes of a block (`64 / K` inputs × `K` outputs) are permuted so
     /// that each 32-bit lane holds four inputs' weights of one output, and multiplied by
     /// those four inputs in one `vpdpbusd`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn column_blocks(input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         for (a, &b) in acc.iter_mut().zip(bias) {
             *a = b;
@@ -712,7 +719,7 @@ pub(crate) mod x86 {
 
     /// The input vectors of a block `K` wide, one per 64 bytes of its weights: 32-bit lane
     /// `g K + k` holds inputs `4 g .. 4 g + 4` of the step, for every output `k`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn input_vectors<const K: usize>(x: &[u8; PIECE + 64], len: usize) -> InputVectors {
         let order: __m512i = bytemuck::cast(input_permutation::<K>());
@@ -735,7 +742,7 @@ pub(crate) mod x86 {
     }
 
     /// Adds `Σ_i x[i] × block[i · K + k]` to `acc[k]`, for the inputs in `inputs`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn add_block<const K: usize>(inputs: &InputVectors, block: &[i8], acc: &mut [i32]) {
         let inputs = &inputs.vectors[..inputs.len];

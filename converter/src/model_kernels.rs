@@ -320,7 +320,7 @@ mod x86 {
     /// outputs): the quads holding a non-zero pixel are listed with `vpcompressd`, together
     /// with their four pixels as one word, then each adds its weights with four `vpdpbusd`
     /// per block.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn input_quads(
         pixels: &[u8],
         quads: &[Quad],
@@ -353,7 +353,13 @@ mod x86 {
             let listed = index.iter().zip(&words).take(count);
             for (b, acc) in acc.chunks_mut(QUAD_LANES).enumerate() {
                 let block = quads.get(b * per_block..).unwrap_or(&[]);
-                let sums = add_quads(block, listed.clone());
+                // Only the vectors that hold the block's outputs.
+                let sums = match acc.len().div_ceil(16) {
+                    1 => add_quads::<1>(block, listed.clone()),
+                    2 => add_quads::<2>(block, listed.clone()),
+                    3 => add_quads::<3>(block, listed.clone()),
+                    _ => add_quads::<4>(block, listed.clone()),
+                };
                 let lanes: [i32; QUAD_LANES] = bytemuck::cast(sums);
                 for (a, s) in acc.iter_mut().zip(lanes) {
                     *a = a.wrapping_add(s);
@@ -362,25 +368,38 @@ mod x86 {
         }
     }
 
-    /// The sums of the listed quads' weights in `block` times their pixel words.
+    /// The sums of the listed quads' weights in `block` times their pixel words, in the
+    /// first `V` vectors of each quad (the rest zero). Alternate quads go to two sets of
+    /// sums, which halves the chain of `vpdpbusd` that wait for each other; integer sums
+    /// are the same in any order.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
-    fn add_quads<'a>(
+    fn add_quads<'a, const V: usize>(
         block: &[Quad],
-        listed: impl Iterator<Item = (&'a u32, &'a u32)>,
+        mut listed: impl Iterator<Item = (&'a u32, &'a u32)>,
     ) -> [__m512i; 4] {
-        let [mut s0, mut s1, mut s2, mut s3] = [_mm512_setzero_si512(); 4];
-        for (&q, &word) in listed {
+        let add = |sums: &mut [__m512i; V], (&q, &word): (&u32, &u32)| {
             if let Some(quad) = block.get(q as usize) {
-                let [w0, w1, w2, w3]: [__m512i; 4] = bytemuck::cast(quad.0);
+                let w: [__m512i; 4] = bytemuck::cast(quad.0);
                 let x = _mm512_set1_epi32(word as i32);
-                s0 = _mm512_dpbusd_epi32(s0, x, w0);
-                s1 = _mm512_dpbusd_epi32(s1, x, w1);
-                s2 = _mm512_dpbusd_epi32(s2, x, w2);
-                s3 = _mm512_dpbusd_epi32(s3, x, w3);
+                for (s, w) in sums.iter_mut().zip(w) {
+                    *s = _mm512_dpbusd_epi32(*s, x, w);
+                }
             }
+        };
+        let (mut even, mut odd) = ([_mm512_setzero_si512(); V], [_mm512_setzero_si512(); V]);
+        while let Some(first) = listed.next() {
+            add(&mut even, first);
+            let Some(second) = listed.next() else {
+                break;
+            };
+            add(&mut odd, second);
         }
-        [s0, s1, s2, s3]
+        let mut sums = [_mm512_setzero_si512(); 4];
+        for ((s, e), o) in sums.iter_mut().zip(even).zip(odd) {
+            *s = _mm512_add_epi32(e, o);
+        }
+        sums
     }
 }
 
@@ -459,12 +478,14 @@ mod tests {
 
     #[test]
     fn interleaved_later_layers_equal_the_portable_kernel() {
-        // Every width of the last column block (8, 4, 2, 1 and mixes), inputs not a
-        // multiple of 4, more outputs than one block of 64, and the book's layers.
+        // Every width of the last column block (8, 4, 2, 1 and mixes), one to four vectors
+        // of a block of 64 in use, inputs not a multiple of 4, more outputs than one block,
+        // and the book's layers.
         for (seed, (n, m)) in (1..).zip([
             (1, 1),
             (3, 7),
             (5, 15),
+            (8, 30),
             (9, 64),
             (6, 65),
             (70, 130),
