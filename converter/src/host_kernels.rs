@@ -670,7 +670,7 @@ pub(crate) mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
     fn store_prefix(to: &mut [u8], v: __m128i) {
-        let mask = (1u32 << to.len().min(16)) as u16 - 1;
+        let mask = ((1u32 << to.len().min(16)) - 1) as u16;
         // SAFETY: the mask selects at most `to.len()` bytes from its start; a masked store
         // writes no byte that its mask leaves out.
         #[allow(unsafe_code)]
