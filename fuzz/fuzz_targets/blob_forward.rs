@@ -137,6 +137,24 @@ fn model(bytes: &[u8], data: &[u8]) {
     for (a, b) in outs.chunks_exact(out_len).flat_map(|c| c.iter().zip(&out)) {
         assert!(a.to_bits() == b.to_bits(), "batch output {a} differs from single {b}");
     }
+    // A whole panel of 32 images (each the pixels turned by its index) takes the batch
+    // path, with the model kernels too: each gives the class of the image alone.
+    let panel: Vec<u8> = (0..32)
+        .flat_map(|k| {
+            let mut image = pixels.clone();
+            image.rotate_left(k % in_len);
+            image
+        })
+        .collect();
+    let alone: Vec<usize> = panel
+        .chunks_exact(in_len)
+        .map(|image| runner.classify(image).expect("u8 input"))
+        .collect();
+    let mut in_panel = vec![usize::MAX; 32];
+    on_model.classify_batch(&panel, &mut in_panel).expect("classify batch of 32");
+    assert_eq!(in_panel, alone, "panel classes differ from single images'");
+    runner.classify_batch(&panel, &mut in_panel).expect("classify batch of 32");
+    assert_eq!(in_panel, alone, "panel classes differ from single images'");
     let mut classes = [0usize; 2];
     runner.classify_batch(&batch, &mut classes).expect("classify batch of 2");
     assert!(classes.iter().all(|&c| c < out_len));
