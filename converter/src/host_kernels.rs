@@ -202,15 +202,15 @@ pub(crate) mod x86 {
     use std::arch::x86_64::{
         __m128i, __m256i, __m512, __m512i, _mm_cvtsi64_si128, _mm_mask_storeu_epi8, _mm_max_epu8,
         _mm_set1_epi8, _mm_unpacklo_epi64, _mm512_add_epi16, _mm512_add_epi32, _mm512_add_epi64,
-        _mm512_add_ps, _mm512_castsi128_si512, _mm512_castsi512_si128, _mm512_cvtepi32_epi64,
-        _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32, _mm512_mask_blend_epi8,
-        _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16, _mm512_maskz_loadu_epi8,
-        _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask, _mm512_mul_epi32, _mm512_mul_ps,
-        _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_permutexvar_epi32,
-        _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_ps, _mm512_setzero_ps,
-        _mm512_setzero_si512, _mm512_sllv_epi64, _mm512_srav_epi64, _mm512_sub_epi64,
-        _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8,
-        _mm512_unpacklo_epi16,
+        _mm512_add_ps, _mm512_castsi128_si512, _mm512_castsi512_ps, _mm512_castsi512_si128,
+        _mm512_cvtepi32_epi64, _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32,
+        _mm512_mask_blend_epi8, _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16,
+        _mm512_maskz_loadu_epi8, _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask,
+        _mm512_mul_epi32, _mm512_mul_ps, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8,
+        _mm512_permutexvar_epi32, _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64,
+        _mm512_set1_ps, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sllv_epi64,
+        _mm512_srav_epi64, _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_unpackhi_epi8,
+        _mm512_unpackhi_epi16, _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
     };
 
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
@@ -314,12 +314,9 @@ pub(crate) mod x86 {
             for &i in past {
                 let i = usize::from(i);
                 let start = (first + i) * stride + col;
-                let mut row = [0.0f32; 64];
-                let rest = weights.get(start..).unwrap_or(&[]);
-                let n = rest.len().min(64);
-                row[..n].copy_from_slice(&rest[..n]);
+                let row = core::array::from_fn(|k| load_f32(weights, start + 16 * k));
                 if let Some(&p) = piece.get(i) {
-                    acc = add_row(acc, p.to_f32(), bytemuck::cast(row));
+                    acc = add_row(acc, p.to_f32(), row);
                 }
             }
         }
@@ -427,13 +424,11 @@ pub(crate) mod x86 {
         let (head, tail) = input.split_at(whole);
         let mut acc = dense_rows::<V>(head, rows);
         for (i, &x) in (whole..).zip(tail) {
-            let mut row = [0.0f32; DENSE_LANES];
-            let rest = weights.get(i * stride + col..).unwrap_or(&[]);
-            let n = rest.len().min(lanes);
-            row[..n].copy_from_slice(&rest[..n]);
+            let start = i * stride + col;
             let x = _mm512_set1_ps(x);
-            for (a, w) in acc.iter_mut().zip(row.as_chunks::<16>().0) {
-                *a = _mm512_add_ps(*a, _mm512_mul_ps(x, bytemuck::cast(*w)));
+            for (k, a) in acc.iter_mut().enumerate() {
+                let w = load_f32(weights, start + 16 * k);
+                *a = _mm512_add_ps(*a, _mm512_mul_ps(x, w));
             }
         }
         let sums: [[f32; 16]; V] = acc.map(bytemuck::cast::<__m512, [f32; 16]>);
@@ -663,6 +658,17 @@ pub(crate) mod x86 {
             let out = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), below, above);
             store_prefix(&mut bytes[start..start + n], _mm512_castsi512_si128(out));
         }
+    }
+
+    /// The 16 floats of `values` from `at`, zero past its end, as [`load`] loads bytes.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    fn load_f32(values: &[f32], at: usize) -> __m512 {
+        let rest = values.get(at..).unwrap_or(&[]);
+        _mm512_castsi512_ps(load(
+            bytemuck::cast_slice(rest.get(..16).unwrap_or(rest)),
+            0,
+        ))
     }
 
     /// Stores the first `to.len()` (at most 16) bytes of `v` in `to`, under a mask: a copy
