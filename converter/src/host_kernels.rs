@@ -265,9 +265,9 @@ pub(crate) mod x86 {
     /// The rows of the non-zero pixels, listed ([`list_nonzero`]), each scaled into four
     /// vectors of sums: a multiply, then an add, as the runtime rounds. The rows with a whole
     /// 64 weights from `rows.col` come first (every one but the last few of a layer);
-    /// the rest are copied out padded with zeros. Rows of exactly 64 weights, as
-    /// [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter loop
-    /// ([`add_lines`]): about 3% of a batch.
+    /// the rest are loaded under masks, zero past the weights. Rows of exactly 64 weights,
+    /// as [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter
+    /// loop ([`add_lines`]).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn add_pixel_rows(
         pixels: &[u8],
@@ -324,7 +324,8 @@ pub(crate) mod x86 {
     }
 
     /// `acc` plus `lines[i]` scaled by pixel value `p` for each listed pair `(i, p)`
-    /// (a row past `lines` adds nothing). Its own function, as [`add_whole_rows`].
+    /// (a row past `lines` adds nothing). Its own function with the sums in four variables,
+    /// as [`add_whole_rows`]: through [`add_row`] they are stored on every step.
     #[target_feature(enable = "avx512f")]
     #[inline(never)]
     fn add_lines(
@@ -406,7 +407,7 @@ pub(crate) mod x86 {
     }
 
     /// Outputs `rows.col ..` of a dense product in `V` vectors of sums: the rows with
-    /// `16 V` weights from `rows.col` in one loop, the rest copied out padded with zeros.
+    /// `16 V` weights from `rows.col` in one loop, the rest loaded under masks.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     #[inline]
     fn dense_block<const V: usize>(
