@@ -60,6 +60,16 @@ struct Quads<'m> {
     quads: Vec<Quad>,
 }
 
+#[cfg(target_arch = "x86_64")]
+impl Quads<'_> {
+    /// Whether these are `weights` interleaved, for `inputs` into `acc`.
+    fn made_from(&self, weights: &[i8], inputs: &[u8], acc: &[i32]) -> bool {
+        core::ptr::eq(self.weights, weights)
+            && acc.len() == self.outputs
+            && inputs.len().div_ceil(4) == self.per_block
+    }
+}
+
 /// 16 floats; on x86-64 a vector, aligned as a cache line (no other target pads rows).
 #[cfg(target_arch = "x86_64")]
 type Line = std::arch::x86_64::__m512;
@@ -208,15 +218,15 @@ fn interleave<'m>(
     }
 }
 
-// The host kernels for all but the interleaved layer, inlined as they are.
+// The host kernels for all but the layers laid out again, inlined as they are.
 impl Kernels for ModelKernels<'_> {
     #[inline(always)]
     fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(first) = &self.quads
-            && core::ptr::eq(first.weights, weights)
-            && acc.len() == first.outputs
-            && pixels.len().div_ceil(4) == first.per_block
+        if let Some(first) = self
+            .quads
+            .as_ref()
+            .filter(|q| q.made_from(weights, pixels, acc))
         {
             // SAFETY: `first` is made only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
@@ -231,11 +241,7 @@ impl Kernels for ModelKernels<'_> {
     #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(layer) = self.later.iter().find(|layer| {
-            core::ptr::eq(layer.weights, weights)
-                && acc.len() == layer.outputs
-                && input.len().div_ceil(4) == layer.per_block
-        }) {
+        if let Some(layer) = self.later.iter().find(|q| q.made_from(weights, input, acc)) {
             // SAFETY: `later` is made only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
             unsafe {
@@ -412,9 +418,10 @@ mod x86 {
 
 #[cfg(test)]
 mod tests {
-    use super::{ModelKernels, interleave, pad};
+    use super::{ModelKernels, QUAD_LANES, interleave, pad};
     use crate::host_kernels::tests::{biases, bytes, check_pixel_rows, host, weights};
     use runtime::kernels::Portable;
+    use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
     use runtime::{Kernels, WeightOrder};
 
     /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
@@ -526,6 +533,50 @@ mod tests {
         Portable.input_major(&pixels, &w, &bias, &mut want);
         kernels(&w, n, m).input_major(&pixels, &w, &bias, &mut got);
         assert_eq!(got, want);
+    }
+
+    /// The copies are what runs for the weights they were made from: with each copy's
+    /// weights zeroed, the sums are the biases alone (the host kernels, had they run
+    /// instead, would give the products).
+    #[test]
+    fn the_laid_out_copies_are_what_runs() {
+        use super::Quad;
+        let (n, m) = (40, 10);
+        let (pixels, w, bias) = (bytes(n, 21, 3), weights(n * m, 22), biases(m, 23));
+        let mut first = kernels(&w, n, m);
+        let mut later = later_kernels(&w, n, m);
+        if !first.host.uses_avx512() {
+            return; // `host()` has said so, and fails under CI.
+        }
+        for quads in first.quads.iter_mut().chain(later.later.iter_mut()) {
+            quads.quads.fill(Quad([0; 4 * QUAD_LANES]));
+        }
+        let mut got = vec![0; m];
+        first.input_major(&pixels, &w, &bias, &mut got);
+        assert_eq!(got, bias, "first layer");
+        later.column_blocks(&pixels, &w, &bias, &mut got);
+        assert_eq!(got, bias, "later layer");
+        // The f32 first layer's padded rows.
+        let floats: Vec<f32> = w.iter().map(|&x| f32::from(x) / 64.0).collect();
+        let padded = ModelKernels {
+            host: first.host,
+            quads: None,
+            rows: Some(pad(&floats, m)).map(|mut rows| {
+                rows.blocks
+                    .iter_mut()
+                    .for_each(|b| b.fill(bytemuck::cast([0.0f32; 16])));
+                rows
+            }),
+            later: Vec::new(),
+        };
+        let rows = WeightRows {
+            weights: &floats,
+            stride: m,
+            col: 0,
+        };
+        let mut sums = [1.5; PIXEL_ROW_LANES];
+        assert!(padded.add_pixel_rows(&pixels, 0, &rows, &mut sums));
+        assert!(sums.iter().all(|&s| s == 1.5), "padded rows");
     }
 
     #[test]
