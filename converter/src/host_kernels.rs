@@ -16,9 +16,12 @@
 //!
 //! Results are the same bit for bit as the runtime's (see the tests).
 //!
-//! This is the converter's one use of `unsafe`: calling the kernels, which are compiled for
-//! instructions an older CPU lacks, only after the CPU is seen to have them. It touches no
-//! pointer. The kernels themselves are safe code: bytes reach the vector registers through
+//! `unsafe` serves two things here (and the first in `model_kernels` too). Calling the
+//! kernels, which are compiled for instructions an older CPU lacks, only after the CPU is
+//! seen to have them (`on_avx512!`). And one masked load and one masked store (`load`,
+//! `store_prefix`), whose masks cover only the bytes of the slice they are given: the last,
+//! short chunk of a layer's inputs, copied into an array instead, stalled the load that read
+//! it back. Otherwise the kernels are safe code: bytes reach the vector registers through
 //! `bytemuck` casts of arrays, and every slice access is checked.
 //!
 //! Measured with `cargo bench -p tests` (AVX-512 CPU, one thread), the test set as one
@@ -81,34 +84,43 @@ fn avx512_available() -> bool {
     false
 }
 
+/// Returns from the calling method with the [`x86`] kernel `$call`'s value, or with
+/// `$value` after it, when the CPU has the features the kernels are built for.
+macro_rules! on_avx512 {
+    ($self:ident, $call:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        if $self.avx512 {
+            // SAFETY: `avx512` is true only when the CPU has the features the kernels are
+            // built for.
+            #[allow(unsafe_code)]
+            return unsafe { $call };
+        }
+    };
+    ($self:ident, $call:expr, $value:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        if $self.avx512 {
+            // SAFETY: as above.
+            #[allow(unsafe_code)]
+            unsafe {
+                $call;
+            }
+            return $value;
+        }
+    };
+}
+
 // Inlined always, so that the runtime's kernels, when they run, are compiled for the
 // caller's vector units (`converter::vector`), not for the baseline CPU.
 impl Kernels for HostKernels {
     #[inline(always)]
     fn input_major(&self, pixels: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::input_major(pixels, weights, bias, acc);
-            }
-            return;
-        }
+        on_avx512!(self, x86::input_major(pixels, weights, bias, acc));
         Portable.input_major(pixels, weights, bias, acc);
     }
 
     #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::column_blocks(input, weights, bias, acc);
-            }
-            return;
-        }
+        on_avx512!(self, x86::column_blocks(input, weights, bias, acc));
         Portable.column_blocks(input, weights, bias, acc);
     }
 
@@ -119,15 +131,10 @@ impl Kernels for HostKernels {
         outputs: usize,
         requantization: &Requantization<'_>,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::narrow_through_table(bytes, outputs, requantization);
-            }
-            return;
-        }
+        on_avx512!(
+            self,
+            x86::narrow_through_table(bytes, outputs, requantization)
+        );
         Portable.narrow_through_table(bytes, outputs, requantization);
     }
 
@@ -139,29 +146,17 @@ impl Kernels for HostKernels {
         rows: &WeightRows<'_>,
         sums: &mut [f32; PIXEL_ROW_LANES],
     ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::add_pixel_rows(pixels, first_row, rows, sums);
-            }
-            return true;
-        }
+        on_avx512!(
+            self,
+            x86::add_pixel_rows(pixels, first_row, rows, sums),
+            true
+        );
         Portable.add_pixel_rows(pixels, first_row, rows, sums)
     }
 
     #[inline(always)]
     fn dense_f32(&self, input: &[f32], weights: &[f32], bias: &[f32], out: &mut [f32]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::dense_f32(input, weights, bias, out);
-            }
-            return true;
-        }
+        on_avx512!(self, x86::dense_f32(input, weights, bias, out), true);
         Portable.dense_f32(input, weights, bias, out)
     }
 
@@ -173,26 +168,13 @@ impl Kernels for HostKernels {
         bias: &[f32],
         y: &mut [[f32; PANEL]],
     ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            unsafe {
-                x86::panel_dense_f32(x, weights, bias, y);
-            }
-            return true;
-        }
+        on_avx512!(self, x86::panel_dense_f32(x, weights, bias, y), true);
         Portable.panel_dense_f32(x, weights, bias, y)
     }
 
     #[inline(always)]
     fn nonzero_pixels(&self, pixels: &[u8], list: &mut [u16]) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx512 {
-            // SAFETY: `avx512` is true only when the CPU has the features the kernel is built for.
-            #[allow(unsafe_code)]
-            return unsafe { x86::nonzero_pixels(pixels, list) };
-        }
+        on_avx512!(self, x86::nonzero_pixels(pixels, list));
         Portable.nonzero_pixels(pixels, list)
     }
 }
