@@ -268,15 +268,17 @@ pub(crate) mod x86 {
             Some(_) => usize::MAX,
             None => 0,
         };
+        // Rows of exactly 64 weights: each listed row by one bounds check, its pixel listed
+        // beside its index.
+        let exact = stride == PIXEL_ROW_LANES && col == 0 && weights.len().is_multiple_of(stride);
         let mut acc: [__m512; 4] = bytemuck::cast(*sums);
         let mut index = [0u16; PIXEL_PIECE + 64];
         let mut values = [0u8; PIXEL_PIECE + 64];
         for (piece_start, piece) in (0..).step_by(PIXEL_PIECE).zip(pixels.chunks(PIXEL_PIECE)) {
-            let count = list_nonzero(piece, &mut index, Some(&mut values));
+            let count = list_nonzero(piece, &mut index, exact.then_some(&mut values[..]));
             let listed = index.get(..count).unwrap_or(&[]);
             let first = first_row + piece_start;
-            if stride == PIXEL_ROW_LANES && col == 0 && weights.len().is_multiple_of(stride) {
-                // Rows of exactly 64 weights: each listed row by one bounds check.
+            if exact {
                 let (lines, _) = weights
                     .get(first * stride..)
                     .unwrap_or(&[])
