@@ -62,11 +62,11 @@ struct Quads<'m> {
 
 #[cfg(target_arch = "x86_64")]
 impl Quads<'_> {
-    /// Whether these are `weights` interleaved, for `inputs` into `acc`.
-    fn made_from(&self, weights: &[i8], inputs: &[u8], acc: &[i32]) -> bool {
+    /// Whether these are `weights` interleaved, for `inputs` values into `outputs`.
+    fn made_from(&self, weights: &[i8], inputs: usize, outputs: usize) -> bool {
         core::ptr::eq(self.weights, weights)
-            && acc.len() == self.outputs
-            && inputs.len().div_ceil(4) == self.per_block
+            && outputs == self.outputs
+            && inputs.div_ceil(4) == self.per_block
     }
 }
 
@@ -226,7 +226,7 @@ impl Kernels for ModelKernels<'_> {
         if let Some(first) = self
             .quads
             .as_ref()
-            .filter(|q| q.made_from(weights, pixels, acc))
+            .filter(|q| q.made_from(weights, pixels.len(), acc.len()))
         {
             // SAFETY: `first` is made only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
@@ -241,7 +241,11 @@ impl Kernels for ModelKernels<'_> {
     #[inline(always)]
     fn column_blocks(&self, input: &[u8], weights: &[i8], bias: &[i32], acc: &mut [i32]) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(layer) = self.later.iter().find(|q| q.made_from(weights, input, acc)) {
+        if let Some(layer) = self
+            .later
+            .iter()
+            .find(|q| q.made_from(weights, input.len(), acc.len()))
+        {
             // SAFETY: `later` is made only when the CPU has the features the kernel is built for.
             #[allow(unsafe_code)]
             unsafe {
@@ -250,6 +254,50 @@ impl Kernels for ModelKernels<'_> {
             return;
         }
         self.host.column_blocks(input, weights, bias, acc);
+    }
+
+    #[inline(always)]
+    fn panel_input_major(
+        &self,
+        images: &[u8],
+        weights: &[i8],
+        bias: &[i32],
+        acc: &mut [[i32; PANEL]],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(first) = self
+            .quads
+            .as_ref()
+            .filter(|q| q.made_from(weights, images.len() / PANEL, acc.len()))
+        {
+            // SAFETY: `first` is made only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            return unsafe { x86::panel_from_images(images, first, bias, acc) };
+        }
+        let _ = (images, weights, bias, acc);
+        false
+    }
+
+    #[inline(always)]
+    fn panel_column_blocks(
+        &self,
+        x: &[[u8; PANEL]],
+        weights: &[i8],
+        bias: &[i32],
+        acc: &mut [[i32; PANEL]],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(layer) = self
+            .later
+            .iter()
+            .find(|q| q.made_from(weights, x.len(), acc.len()))
+        {
+            // SAFETY: `later` is made only when the CPU has the features the kernel is built for.
+            #[allow(unsafe_code)]
+            return unsafe { x86::panel_from_panel(x, layer, bias, acc) };
+        }
+        let _ = (x, weights, bias, acc);
+        false
     }
 
     #[inline(always)]
@@ -320,11 +368,200 @@ impl Kernels for ModelKernels<'_> {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::{
-        __m512i, _mm512_add_epi32, _mm512_dpbusd_epi32, _mm512_maskz_compress_epi32,
-        _mm512_set1_epi32, _mm512_setzero_si512, _mm512_test_epi32_mask,
+        __m512i, _mm512_add_epi32, _mm512_cvtepu8_epi32, _mm512_dpbusd_epi32,
+        _mm512_maskz_compress_epi32, _mm512_or_si512, _mm512_set1_epi32, _mm512_setzero_si512,
+        _mm512_shuffle_i32x4, _mm512_slli_epi32, _mm512_test_epi32_mask, _mm512_unpackhi_epi32,
+        _mm512_unpackhi_epi64, _mm512_unpacklo_epi32, _mm512_unpacklo_epi64,
     };
 
-    use super::{QUAD_LANES, Quad};
+    use super::{QUAD_LANES, Quad, Quads};
+    use runtime::panel::PANEL;
+
+    /// Images in one vector of a panel's sums: a 32-bit lane each.
+    const HALF: usize = 16;
+
+    /// Outputs summed at once in a panel: one vector each, for [`HALF`] images.
+    const GROUP: usize = 16;
+
+    /// Most quads of inputs a panel kernel takes (1024 inputs); wider layers are left to
+    /// the runtime.
+    const MAX_QUADS: usize = 256;
+
+    /// Each quad's four inputs as one word, for each of [`HALF`] images: `words[q][t]`.
+    #[derive(Clone, Copy)]
+    #[repr(C, align(64))]
+    struct Words([[u32; HALF]; MAX_QUADS]);
+
+    /// A first layer for a panel of images laid end to end in `images`: their pixels as
+    /// words of four, [`HALF`] images at a time, then [`add_panel_quads`]. `false` when the
+    /// layer has more than [`MAX_QUADS`] quads.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    pub fn panel_from_images(
+        images: &[u8],
+        layer: &Quads<'_>,
+        bias: &[i32],
+        acc: &mut [[i32; PANEL]],
+    ) -> bool {
+        let image_len = images.len() / PANEL;
+        if layer.per_block > MAX_QUADS || image_len == 0 {
+            return false;
+        }
+        let mut words = Words([[0; HALF]; MAX_QUADS]);
+        for (half, images) in images.chunks_exact(HALF * image_len).enumerate() {
+            // 16 quads of 16 images at a time: 64 bytes of each image, transposed as a
+            // 16 × 16 matrix of words.
+            for (block, words) in words
+                .0
+                .chunks_exact_mut(16)
+                .take(layer.per_block.div_ceil(16))
+                .enumerate()
+            {
+                let mut rows = [_mm512_setzero_si512(); HALF];
+                for (row, image) in rows.iter_mut().zip(images.chunks_exact(image_len)) {
+                    *row = crate::host_kernels::x86::load(bytemuck::cast_slice(image), 64 * block);
+                }
+                for (words, column) in words.iter_mut().zip(transpose(rows)) {
+                    *words = bytemuck::cast(column);
+                }
+            }
+            let (listed, count) = nonzero_quads(&words, layer.per_block);
+            add_panel_quads(&words, &listed[..count], layer, bias, acc, half);
+        }
+        true
+    }
+
+    /// The 16 × 16 matrix of 32-bit words `rows` transposed: column `c` as vector `c`.
+    /// Words are interleaved in pairs, then pairs of pairs, within 128-bit lanes; the
+    /// lanes are then transposed as a 4 × 4 matrix.
+    #[target_feature(enable = "avx512f")]
+    fn transpose(r: [__m512i; 16]) -> [__m512i; 16] {
+        let t: [__m512i; 16] = core::array::from_fn(|i| {
+            let (a, b) = (r[i & !1], r[i | 1]);
+            if i % 2 == 0 {
+                _mm512_unpacklo_epi32(a, b)
+            } else {
+                _mm512_unpackhi_epi32(a, b)
+            }
+        });
+        // u[4i + j], lane k: rows 4i .. 4i + 4 of column 4k + j.
+        let u: [__m512i; 16] = core::array::from_fn(|n| {
+            let (i, j) = (n / 4, n % 4);
+            let (a, b) = (t[4 * i + j / 2], t[4 * i + j / 2 + 2]);
+            if j % 2 == 0 {
+                _mm512_unpacklo_epi64(a, b)
+            } else {
+                _mm512_unpackhi_epi64(a, b)
+            }
+        });
+        let mut columns = [_mm512_setzero_si512(); 16];
+        for j in 0..4 {
+            let v0 = _mm512_shuffle_i32x4::<0x44>(u[j], u[4 + j]);
+            let v1 = _mm512_shuffle_i32x4::<0xEE>(u[j], u[4 + j]);
+            let v2 = _mm512_shuffle_i32x4::<0x44>(u[8 + j], u[12 + j]);
+            let v3 = _mm512_shuffle_i32x4::<0xEE>(u[8 + j], u[12 + j]);
+            columns[j] = _mm512_shuffle_i32x4::<0x88>(v0, v2);
+            columns[4 + j] = _mm512_shuffle_i32x4::<0xDD>(v0, v2);
+            columns[8 + j] = _mm512_shuffle_i32x4::<0x88>(v1, v3);
+            columns[12 + j] = _mm512_shuffle_i32x4::<0xDD>(v1, v3);
+        }
+        columns
+    }
+
+    /// The quads among the first `quads` of `words` that are non-zero for some image, and
+    /// how many.
+    #[target_feature(enable = "avx512f")]
+    fn nonzero_quads(words: &Words, quads: usize) -> ([u16; MAX_QUADS], usize) {
+        let mut listed = [0u16; MAX_QUADS];
+        let mut count = 0;
+        for (q, words) in words.0.iter().enumerate().take(quads) {
+            let v: __m512i = bytemuck::cast(*words);
+            listed[count] = q as u16;
+            count += usize::from(_mm512_test_epi32_mask(v, v) != 0);
+        }
+        (listed, count)
+    }
+
+    /// A later layer for a panel's activations `x[i][t]`: as [`panel_from_images`], the
+    /// words made from four rows of `x`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    pub fn panel_from_panel(
+        x: &[[u8; PANEL]],
+        layer: &Quads<'_>,
+        bias: &[i32],
+        acc: &mut [[i32; PANEL]],
+    ) -> bool {
+        if layer.per_block > MAX_QUADS {
+            return false;
+        }
+        let mut words = Words([[0; HALF]; MAX_QUADS]);
+        for half in 0..PANEL / HALF {
+            // Row `i`'s values for this half's images, as 32-bit lanes; zeros past `x`.
+            let row = |i: usize| {
+                let bytes = x
+                    .get(i)
+                    .and_then(|row| row.get(half * HALF..))
+                    .and_then(|row| row.first_chunk::<HALF>())
+                    .copied()
+                    .unwrap_or([0; HALF]);
+                _mm512_cvtepu8_epi32(bytemuck::cast(bytes))
+            };
+            for (q, words) in words.0.iter_mut().enumerate().take(layer.per_block) {
+                let (a, b, c, d) = (row(4 * q), row(4 * q + 1), row(4 * q + 2), row(4 * q + 3));
+                let word = _mm512_or_si512(
+                    _mm512_or_si512(a, _mm512_slli_epi32::<8>(b)),
+                    _mm512_or_si512(_mm512_slli_epi32::<16>(c), _mm512_slli_epi32::<24>(d)),
+                );
+                *words = bytemuck::cast(word);
+            }
+            let (listed, count) = nonzero_quads(&words, layer.per_block);
+            add_panel_quads(&words, &listed[..count], layer, bias, acc, half);
+        }
+        true
+    }
+
+    /// `acc[o][t] = bias[o] + Σ_q words[q][t] · W[q][o]` for the [`HALF`] images of `half`,
+    /// over the `listed` quads (the others are zero for all these images): [`GROUP`]
+    /// outputs at a time, each quad's word vector taken by one `vpdpbusd` per output with
+    /// the output's four weights broadcast.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    fn add_panel_quads(
+        words: &Words,
+        listed: &[u16],
+        layer: &Quads<'_>,
+        bias: &[i32],
+        acc: &mut [[i32; PANEL]],
+        half: usize,
+    ) {
+        for (group, (acc, bias)) in acc.chunks_mut(GROUP).zip(bias.chunks(GROUP)).enumerate() {
+            let first = group * GROUP;
+            // Groups lie within a block of outputs; lanes past the layer's outputs are zero.
+            let (b, lane) = (first / QUAD_LANES, first % QUAD_LANES);
+            let block = layer.quads.get(b * layer.per_block..).unwrap_or(&[]);
+            let mut sums = [_mm512_setzero_si512(); GROUP];
+            for &q in listed {
+                let (Some(quad), Some(x)) =
+                    (block.get(usize::from(q)), words.0.get(usize::from(q)))
+                else {
+                    continue;
+                };
+                let x: __m512i = bytemuck::cast(*x);
+                let w: &[i32; QUAD_LANES] = bytemuck::cast_ref(&quad.0);
+                if let Some(w) = w.get(lane..).and_then(|w| w.first_chunk::<GROUP>()) {
+                    for (s, &w) in sums.iter_mut().zip(w) {
+                        *s = _mm512_dpbusd_epi32(*s, x, _mm512_set1_epi32(w));
+                    }
+                }
+            }
+            for ((row, &b), s) in acc.iter_mut().zip(bias).zip(sums) {
+                let lanes: [i32; HALF] = bytemuck::cast(s);
+                if let Some(row) = row.get_mut(half * HALF..(half + 1) * HALF) {
+                    for (a, v) in row.iter_mut().zip(lanes) {
+                        *a = b.wrapping_add(v);
+                    }
+                }
+            }
+        }
+    }
 
     /// Pixels whose non-zero quads are listed at a time.
     const PIECE: usize = 1024;
@@ -422,6 +659,7 @@ mod tests {
     use crate::host_kernels::tests::{biases, bytes, check_pixel_rows, host, weights};
     use runtime::kernels::Portable;
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
+    use runtime::panel::PANEL;
     use runtime::{Kernels, WeightOrder};
 
     /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
@@ -521,6 +759,85 @@ mod tests {
         Portable.column_blocks(&input, &w, &bias, &mut want);
         later_kernels(&w, n, m).column_blocks(&input, &w, &bias, &mut got);
         assert_eq!(got, want);
+    }
+
+    /// `acc[o][t]` of a panel, image `t` by the portable kernel `one`.
+    fn panel_by_image(m: usize, one: impl Fn(usize, &mut [i32])) -> Vec<[i32; PANEL]> {
+        let mut acc = vec![[0; PANEL]; m];
+        for t in 0..PANEL {
+            let mut column = vec![0; m];
+            one(t, &mut column);
+            for (row, c) in acc.iter_mut().zip(column) {
+                row[t] = c;
+            }
+        }
+        acc
+    }
+
+    #[test]
+    fn panel_first_layers_equal_the_portable_kernel_image_by_image() {
+        // As for one image, plus inputs past 16 quads (one transposed block) and not a
+        // multiple of 64, and images zero throughout (no quad listed).
+        for (seed, (n, m, zero_every)) in (1..).zip([
+            (1, 1, 3),
+            (3, 7, 3),
+            (5, 64, 3),
+            (6, 65, 3),
+            (70, 130, 2),
+            (100, 17, 5),
+            (784, 50, 3),
+            (784, 50, 1),
+            (1024, 10, 4),
+        ]) {
+            let images = bytes(PANEL * n, seed, zero_every);
+            let w = weights(n * m, seed + 50);
+            let bias = biases(m, seed + 100);
+            let want = panel_by_image(m, |t, column| {
+                Portable.input_major(&images[t * n..(t + 1) * n], &w, &bias, column);
+            });
+            let mut got = vec![[7; PANEL]; m];
+            let taken = kernels(&w, n, m).panel_input_major(&images, &w, &bias, &mut got);
+            assert_eq!(taken, host().uses_avx512(), "{n} x {m}");
+            if taken {
+                assert_eq!(got, want, "{n} x {m}");
+            }
+        }
+        // Wider than the kernel takes: left to the runtime.
+        let (n, m) = (1025, 3);
+        let (images, w, bias) = (bytes(PANEL * n, 9, 3), weights(n * m, 9), biases(m, 9));
+        let mut acc = vec![[0; PANEL]; m];
+        assert!(!kernels(&w, n, m).panel_input_major(&images, &w, &bias, &mut acc));
+    }
+
+    #[test]
+    fn panel_later_layers_equal_the_portable_kernel_image_by_image() {
+        for (seed, (n, m)) in (1..).zip([
+            (1, 1),
+            (3, 7),
+            (5, 15),
+            (9, 64),
+            (6, 65),
+            (70, 128),
+            (50, 100),
+            (100, 10),
+        ]) {
+            let x: Vec<[u8; PANEL]> = bytes(PANEL * n, seed, 4)
+                .chunks_exact(PANEL)
+                .map(|row| row.try_into().unwrap())
+                .collect();
+            let w = weights(n * m, seed + 50);
+            let bias = biases(m, seed + 100);
+            let want = panel_by_image(m, |t, column| {
+                let input: Vec<u8> = x.iter().map(|row| row[t]).collect();
+                Portable.column_blocks(&input, &w, &bias, column);
+            });
+            let mut got = vec![[7; PANEL]; m];
+            let taken = later_kernels(&w, n, m).panel_column_blocks(&x, &w, &bias, &mut got);
+            assert_eq!(taken, host().uses_avx512(), "{n} x {m}");
+            if taken {
+                assert_eq!(got, want, "{n} x {m}");
+            }
+        }
     }
 
     #[test]

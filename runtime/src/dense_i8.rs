@@ -1,8 +1,12 @@
 //! The fully connected layer in integers: `acc = bias + q_x · W`, then requantization.
 
+#[cfg(feature = "int8")]
+use crate::kernels::Kernels;
 use crate::manifest::{WeightOrder, column_block_widths};
 #[cfg(not(target_arch = "arm"))]
 use crate::nonzero::for_each_nonzero;
+#[cfg(feature = "int8")]
+use crate::params::I8Params;
 
 /// Computes `acc[o] = bias[o] + Σ_i q(input[i]) × weights[i][o]` with wrapping 32-bit
 /// arithmetic, for `weights` of shape `(input.len(), acc.len())` in row-major order.
@@ -180,6 +184,18 @@ fn block_sums<const K: usize>(input: &[u8], weights: &[i8], bias: &[i32; K]) -> 
         }
     }
     acc
+}
+
+/// A later int8 layer of `p`: `acc` from the `u8` activations `x`, by the kernel for `p`'s
+/// weight order (`kernels` for column blocks).
+#[cfg(feature = "int8")]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+pub(crate) fn later_layer(x: &[u8], p: &I8Params<'_>, acc: &mut [i32], kernels: &impl Kernels) {
+    match p.order {
+        WeightOrder::InputMajor => dense_i8(x, |q| q, p.weights, p.bias, acc),
+        WeightOrder::OutputMajor => dense_i8_by_output(x, |q| q, p.weights, p.bias, acc),
+        WeightOrder::ColumnBlocks => kernels.column_blocks(x, p.weights, p.bias, acc),
+    }
 }
 
 /// Computes `acc[o] = bias[o] + Σ_i q(input[i]) × W[i][o]` for weights in any `order`, one

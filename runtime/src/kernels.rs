@@ -110,6 +110,38 @@ pub trait Kernels {
         false
     }
 
+    /// For int8 `weights` of shape `(images.len() / PANEL, acc.len())` in row-major order
+    /// ([`WeightOrder::InputMajor`](crate::WeightOrder::InputMajor)): a first layer reading
+    /// the `u8` pixels of a panel's images laid end to end, `acc[o][t]` for image `t` as
+    /// [`Kernels::input_major`] sums it, and returns `true`; `false` leaves it to the runtime.
+    #[cfg(not(target_arch = "arm"))]
+    fn panel_input_major(
+        &self,
+        images: &[u8],
+        weights: &[i8],
+        bias: &[i32],
+        acc: &mut [[i32; crate::panel::PANEL]],
+    ) -> bool {
+        let _ = (images, weights, bias, acc);
+        false
+    }
+
+    /// For int8 `weights` in [`WeightOrder::ColumnBlocks`](crate::WeightOrder::ColumnBlocks):
+    /// a later layer of a panel, `acc[o][t]` from the `u8` activations `x[..][t]` of image
+    /// `t` ([`panel`](crate::panel)'s layout) as [`Kernels::column_blocks`] sums them, and
+    /// returns `true`; `false` leaves it to the runtime.
+    #[cfg(not(target_arch = "arm"))]
+    fn panel_column_blocks(
+        &self,
+        x: &[[u8; crate::panel::PANEL]],
+        weights: &[i8],
+        bias: &[i32],
+        acc: &mut [[i32; crate::panel::PANEL]],
+    ) -> bool {
+        let _ = (x, weights, bias, acc);
+        false
+    }
+
     /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in
     /// native order) by their outputs through `requantization`, one byte each, in place.
     #[inline(always)]

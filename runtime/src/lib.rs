@@ -72,6 +72,8 @@ mod model;
 mod nonzero;
 #[cfg(not(target_arch = "arm"))]
 pub mod panel;
+#[cfg(all(not(target_arch = "arm"), feature = "int8"))]
+pub mod panel_i8;
 mod params;
 pub mod quant;
 mod runner;

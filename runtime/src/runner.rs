@@ -4,7 +4,7 @@
 use crate::activation::Activation;
 use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(feature = "int8")]
-use crate::dense_i8::{dense_i8, dense_i8_any_order, dense_i8_by_output};
+use crate::dense_i8::{dense_i8, dense_i8_any_order, later_layer};
 use crate::error::{CapacityError, ShapeError};
 use crate::input::Input;
 use crate::kernels::{Kernels, Portable};
@@ -15,6 +15,8 @@ use crate::manifest::WeightOrder;
 use crate::model::{Layer, Model};
 #[cfg(not(target_arch = "arm"))]
 use crate::panel::{self, Columns, MAX_WIDTH, PANEL};
+#[cfg(all(not(target_arch = "arm"), feature = "int8"))]
+use crate::panel_i8;
 #[cfg(feature = "int8")]
 use crate::params::I8Out;
 use crate::params::{Params, Precision};
@@ -201,7 +203,13 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         let Some((first, rest)) = layers.split_first() else {
             return 0;
         };
-        if self.model.precision() == Precision::Int8 || self.model.max_width() > MAX_WIDTH {
+        if self.model.max_width() > MAX_WIDTH {
+            return 0;
+        }
+        if self.model.precision() == Precision::Int8 {
+            #[cfg(feature = "int8")]
+            return self.classify_panels_i8(inputs, classes);
+            #[cfg(not(feature = "int8"))]
             return 0;
         }
         let in_len = self.model.input_len();
@@ -239,6 +247,68 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             }
             let width = layers.last().map_or(0, Layer::outputs);
             classes.copy_from_slice(&panel::argmax(cur.get(..width).unwrap_or(&[])));
+            done += PANEL;
+        }
+        done
+    }
+
+    /// [`Runner::classify_panels`] for an int8 model whose first layer reads pixels
+    /// (input-major weights, inputs quantized as pixels) and whose last layer alone
+    /// dequantizes: other models run image by image (none classified here). The panel's
+    /// sums, activations and outputs are on the stack (36 KiB).
+    #[cfg(all(not(target_arch = "arm"), feature = "int8"))]
+    #[inline(always)]
+    fn classify_panels_i8<T: Input>(&mut self, inputs: &[T], classes: &mut [usize]) -> usize {
+        let layers = self.model.layers();
+        let last = layers.len().saturating_sub(1);
+        let panel_ready = layers
+            .iter()
+            .enumerate()
+            .all(|(i, layer)| match layer.params() {
+                Params::I8(p) => {
+                    let first_ok =
+                        i > 0 || (p.order == WeightOrder::InputMajor && p.input == PIXELS);
+                    let output_ok = matches!(p.output, I8Out::Dequantize { .. }) == (i == last);
+                    first_ok && output_ok
+                }
+                _ => false,
+            });
+        let Some(pixels) = T::as_pixels(inputs).filter(|_| panel_ready && !layers.is_empty())
+        else {
+            return 0;
+        };
+        let in_len = self.model.input_len();
+        let mut sums: panel_i8::Sums = [[0; PANEL]; MAX_WIDTH];
+        let mut bytes: panel_i8::Bytes = [[0; PANEL]; MAX_WIDTH];
+        let mut out: Columns = [[0.0; PANEL]; MAX_WIDTH];
+        let mut done = 0;
+        for (images, classes) in pixels
+            .chunks_exact(PANEL * in_len)
+            .zip(classes.chunks_exact_mut(PANEL))
+        {
+            for (i, layer) in layers.iter().enumerate() {
+                let Params::I8(p) = layer.params() else {
+                    return done;
+                };
+                let acc = sums.get_mut(..layer.outputs()).unwrap_or(&mut []);
+                if i == 0 {
+                    panel_i8::first_layer(images, &p, acc, &self.kernels);
+                } else {
+                    let x = bytes.get(..layer.inputs()).unwrap_or(&[]);
+                    panel_i8::layer(x, &p, acc, &self.kernels);
+                }
+                match p.output {
+                    I8Out::Table(requantization) => {
+                        panel_i8::requantize(acc, &requantization, &mut bytes);
+                    }
+                    I8Out::Dequantize { scales } => {
+                        panel_i8::dequantize(acc, scales, &mut out);
+                        activate_columns(layer, &mut out);
+                    }
+                }
+            }
+            let width = layers.last().map_or(0, Layer::outputs);
+            classes.copy_from_slice(&panel::argmax(out.get(..width).unwrap_or(&[])));
             done += PANEL;
         }
         done
@@ -309,15 +379,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             let acc = as_i32(prefix_mut(next, outputs));
             if i > 0 {
                 let x = as_bytes(cur).get(..width).unwrap_or(&[]);
-                match p.order {
-                    WeightOrder::InputMajor => dense_i8(x, |q| q, p.weights, p.bias, acc),
-                    WeightOrder::OutputMajor => {
-                        dense_i8_by_output(x, |q| q, p.weights, p.bias, acc);
-                    }
-                    WeightOrder::ColumnBlocks => {
-                        self.kernels.column_blocks(x, p.weights, p.bias, acc);
-                    }
-                }
+                later_layer(x, &p, acc, &self.kernels);
             } else if p.order != WeightOrder::InputMajor {
                 let quantize = |x: T| p.input.quantize(x.to_f32());
                 dense_i8_any_order(input, quantize, p.order, p.weights, p.bias, acc);

@@ -201,6 +201,30 @@ fn host_int8_kernels_give_the_runtime_outputs_bit_for_bit() {
     assert_eq!(correct(&classes, 0), 9356);
 }
 
+/// A batch runs in panels of images, with the runtime's kernels and with the host's laid
+/// out for the model; every image gets the class it gets alone.
+#[test]
+fn int8_batches_classify_as_one_image_at_a_time() {
+    let model = Model::from_bytes(int8().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let mut runner = Runner::<100>::new(&model).unwrap();
+    let alone: Vec<usize> = dataset
+        .iter()
+        .map(|(image, _)| runner.classify(image).unwrap())
+        .collect();
+    let mut classes = vec![0; dataset.len()];
+    runner
+        .classify_batch(dataset.images(), &mut classes)
+        .unwrap();
+    assert_eq!(same(&classes, &alone), 10000);
+    let kernels = ModelKernels::with(tests::host_kernels(), &model);
+    let mut fast = Runner::<100>::new(&model).unwrap().with_kernels(kernels);
+    classes.fill(0);
+    vector::classify_batch(&mut fast, dataset.images(), &mut classes).unwrap();
+    assert_eq!(same(&classes, &alone), 10000);
+    assert_eq!(correct(&alone, 0), 9356);
+}
+
 #[test]
 fn model_kernels_give_the_runtime_outputs_bit_for_bit() {
     let model = Model::from_bytes(int8().bytes()).unwrap();
