@@ -28,9 +28,9 @@ pub struct WeightRows<'a> {
 
 /// The steps of a forward pass that a host may do faster than the runtime's portable code
 /// (see [`Runner::with_kernels`](crate::Runner::with_kernels)): the int8 products and
-/// requantization, the f32 products of one image's float layers, and a batch's float layers
+/// requantization, the f32 products of one image's float layers, a batch's float layers
 /// (the first layer's sums image by image, or listing its non-zero pixels; the later layers
-/// in the panel's layout).
+/// in the panel's layout) and a batch's int8 layers in the panel's layout.
 ///
 /// Every implementation must give the same results bit for bit; [`Portable`] is the
 /// reference. The int8 products compute `acc[o] = bias[o] + Σ_i input[i] × W[i][o]` with
