@@ -328,6 +328,11 @@ fn every_weight_order_gives_the_same_outputs_bit_for_bit() {
                 .collect()
         })
         .collect();
+    let alone: Vec<usize> = dataset
+        .iter()
+        .take(10 * runtime::panel::PANEL)
+        .map(|(image, _)| runner.classify(image).unwrap())
+        .collect();
     // Each order in every layer, the first included (the slow, general kernel there).
     for (order, version) in [
         (WeightOrder::InputMajor, 2),
@@ -360,6 +365,12 @@ fn every_weight_order_gives_the_same_outputs_bit_for_bit() {
                 .collect();
             assert_eq!(&got, want, "{order:?}");
         }
+        // A batch too, in panels where the first layer reads pixels input-major (each
+        // later layer then by its own order's kernel, image by image).
+        let mut classes = vec![0; alone.len()];
+        let images = &dataset.images()[..alone.len() * dataset.image_len()];
+        runner.classify_batch(images, &mut classes).unwrap();
+        assert_eq!(classes, alone, "{order:?}");
     }
 }
 
