@@ -273,8 +273,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 }
                 _ => false,
             });
-        let Some(pixels) = T::as_pixels(inputs).filter(|_| panel_ready && !layers.is_empty())
-        else {
+        let Some(pixels) = T::as_pixels(inputs).filter(|_| panel_ready) else {
             return 0;
         };
         let in_len = self.model.input_len();
