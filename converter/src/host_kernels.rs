@@ -139,6 +139,21 @@ impl Kernels for HostKernels {
     }
 
     #[inline(always)]
+    fn panel_narrow_through_table(
+        &self,
+        acc: &[[i32; PANEL]],
+        requantization: &Requantization<'_>,
+        x: &mut [[u8; PANEL]],
+    ) -> bool {
+        on_avx512!(
+            self,
+            x86::panel_narrow_through_table(acc, requantization, x),
+            true
+        );
+        Portable.panel_narrow_through_table(acc, requantization, x)
+    }
+
+    #[inline(always)]
     fn add_pixel_rows(
         &self,
         pixels: &[u8],
@@ -607,10 +622,7 @@ pub(crate) mod x86 {
         requantization: &Requantization<'_>,
     ) {
         let (multipliers, shifts) = (requantization.multipliers, requantization.shifts);
-        let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*requantization.table);
-        let zero_point = _mm512_set1_epi64(i64::from(requantization.zero_point));
-        let (low, high) = (_mm512_setzero_si512(), _mm512_set1_epi64(255));
-        let one = _mm512_set1_epi64(1);
+        let zero_point = requantization.zero_point;
         for start in (0..outputs).step_by(16) {
             let n = (outputs - start).min(16);
             // The last, short step loads zeros past the outputs; shift 1 in those lanes keeps
@@ -624,25 +636,75 @@ pub(crate) mod x86 {
             let [acc0, acc1]: [__m256i; 2] = bytemuck::cast(acc);
             let [m0, m1]: [__m256i; 2] = bytemuck::cast(m);
             let [s0, s1]: [u64; 2] = bytemuck::cast(s);
-            let index = |acc: __m256i, m: __m256i, s: u64| {
-                let product =
-                    _mm512_mul_epi32(_mm512_cvtepi32_epi64(acc), _mm512_cvtepi32_epi64(m));
-                let shift = _mm512_cvtepu8_epi64(_mm_cvtsi64_si128(s as i64));
-                let half = _mm512_sllv_epi64(one, _mm512_sub_epi64(shift, one));
-                let rounded = _mm512_srav_epi64(_mm512_add_epi64(product, half), shift);
-                let clamped = _mm512_min_epi64(
-                    _mm512_max_epi64(_mm512_add_epi64(rounded, zero_point), low),
-                    high,
-                );
-                _mm512_cvtepi64_epi8(clamped)
-            };
-            let index = _mm_unpacklo_epi64(index(acc0, m0, s0), index(acc1, m1, s1));
-            let index = _mm512_castsi128_si512(index);
-            let below = _mm512_permutex2var_epi8(t0, index, t1);
-            let above = _mm512_permutex2var_epi8(t2, index, t3);
-            let out = _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), below, above);
+            let shift = |s: u64| _mm512_cvtepu8_epi64(_mm_cvtsi64_si128(s as i64));
+            let index = _mm_unpacklo_epi64(
+                requantize_lanes(acc0, _mm512_cvtepi32_epi64(m0), shift(s0), zero_point),
+                requantize_lanes(acc1, _mm512_cvtepi32_epi64(m1), shift(s1), zero_point),
+            );
+            let out = look_up(requantization.table, _mm512_castsi128_si512(index));
             store_prefix(&mut bytes[start..start + n], _mm512_castsi512_si128(out));
         }
+    }
+
+    /// [`narrow_through_table`] for a panel: each output's accumulators for the [`PANEL`]
+    /// images requantized together with the output's multiplier and shift, then looked up.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    pub fn panel_narrow_through_table(
+        acc: &[[i32; PANEL]],
+        requantization: &Requantization<'_>,
+        x: &mut [[u8; PANEL]],
+    ) {
+        let params = requantization.multipliers.iter().zip(requantization.shifts);
+        for ((acc, x), (&m, &s)) in acc.iter().zip(x.iter_mut()).zip(params) {
+            let (m, shift) = (
+                _mm512_set1_epi64(i64::from(m)),
+                _mm512_set1_epi64(i64::from(s)),
+            );
+            let quarters: [__m256i; PANEL / 8] = bytemuck::cast(*acc);
+            let bytes =
+                quarters.map(|acc| requantize_lanes(acc, m, shift, requantization.zero_point));
+            let index: [__m128i; 2] = [
+                _mm_unpacklo_epi64(bytes[0], bytes[1]),
+                _mm_unpacklo_epi64(bytes[2], bytes[3]),
+            ];
+            let index: [u8; PANEL] = bytemuck::cast(index);
+            let mut wide = [0u8; 64];
+            wide[..PANEL].copy_from_slice(&index);
+            let out: [u8; 64] = bytemuck::cast(look_up(requantization.table, bytemuck::cast(wide)));
+            if let Some(out) = out.first_chunk::<PANEL>() {
+                *x = *out;
+            }
+        }
+    }
+
+    /// `quant::requantize` of the 8 accumulators `acc` with the multipliers and shifts in
+    /// the 64-bit lanes of `m` and `shift`: the table indices in the low 8 bytes.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    fn requantize_lanes(acc: __m256i, m: __m512i, shift: __m512i, zero_point: u8) -> __m128i {
+        let one = _mm512_set1_epi64(1);
+        let product = _mm512_mul_epi32(_mm512_cvtepi32_epi64(acc), m);
+        let half = _mm512_sllv_epi64(one, _mm512_sub_epi64(shift, one));
+        let rounded = _mm512_srav_epi64(_mm512_add_epi64(product, half), shift);
+        let clamped = _mm512_min_epi64(
+            _mm512_max_epi64(
+                _mm512_add_epi64(rounded, _mm512_set1_epi64(i64::from(zero_point))),
+                _mm512_setzero_si512(),
+            ),
+            _mm512_set1_epi64(255),
+        );
+        _mm512_cvtepi64_epi8(clamped)
+    }
+
+    /// `table[index]` for each byte of `index`: two 128-byte `vpermi2b` lookups and a blend
+    /// on the index's top bit.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn look_up(table: &[u8; 256], index: __m512i) -> __m512i {
+        let [t0, t1, t2, t3]: [__m512i; 4] = bytemuck::cast(*table);
+        let below = _mm512_permutex2var_epi8(t0, index, t1);
+        let above = _mm512_permutex2var_epi8(t2, index, t3);
+        _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), below, above)
     }
 
     /// The 16 floats of `values` from `at`, zero past its end, as [`load`] loads bytes.
@@ -822,6 +884,7 @@ pub(crate) mod tests {
     use super::HostKernels;
     use runtime::Kernels;
     use runtime::kernels::{PIXEL_ROW_LANES, Portable, WeightRows};
+    use runtime::panel::PANEL;
     use runtime::{Requantization, WeightOrder};
 
     /// Deterministic bytes, one in `zero_every` of them 0.
@@ -973,6 +1036,21 @@ pub(crate) mod tests {
                     want[..outputs],
                     "{outputs} outputs, zero point {zero_point}"
                 );
+                // A panel: image t's accumulators are those of the outputs t further on,
+                // and the extremes.
+                let mut panel: Vec<[i32; PANEL]> = (0..outputs)
+                    .map(|o| core::array::from_fn(|t| acc[(o + t) % outputs]))
+                    .collect();
+                panel[0][PANEL - 2..].copy_from_slice(&[i32::MIN, i32::MAX]);
+                let mut got = vec![[0u8; PANEL]; outputs];
+                let taken = host.panel_narrow_through_table(&panel, &requantization, &mut got);
+                assert_eq!(taken, host.uses_avx512());
+                for t in (0..PANEL).filter(|_| taken) {
+                    let mut want: Vec<u8> = panel.iter().flat_map(|a| a[t].to_ne_bytes()).collect();
+                    Portable.narrow_through_table(&mut want, outputs, &requantization);
+                    let got: Vec<u8> = got.iter().map(|row| row[t]).collect();
+                    assert_eq!(got, want[..outputs], "{outputs} outputs, image {t}");
+                }
             }
         }
     }

@@ -370,6 +370,16 @@ impl Kernels for ModelKernels<'_> {
         self.host
             .narrow_through_table(bytes, outputs, requantization);
     }
+
+    #[inline(always)]
+    fn panel_narrow_through_table(
+        &self,
+        acc: &[[i32; PANEL]],
+        requantization: &Requantization<'_>,
+        x: &mut [[u8; PANEL]],
+    ) -> bool {
+        self.host.panel_narrow_through_table(acc, requantization, x)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -142,6 +142,21 @@ pub trait Kernels {
         false
     }
 
+    /// For a panel's int8 accumulators `acc[o][t]` (one row per output of the layer):
+    /// `x[o][t]` through `requantization`, as [`Kernels::narrow_through_table`] turns each
+    /// image's accumulators into its bytes, and returns `true`; `false` leaves it to the
+    /// runtime.
+    #[cfg(not(target_arch = "arm"))]
+    fn panel_narrow_through_table(
+        &self,
+        acc: &[[i32; crate::panel::PANEL]],
+        requantization: &Requantization<'_>,
+        x: &mut [[u8; crate::panel::PANEL]],
+    ) -> bool {
+        let _ = (acc, requantization, x);
+        false
+    }
+
     /// Replaces the `outputs` int8 accumulators at the start of `bytes` (4 bytes each, in
     /// native order) by their outputs through `requantization`, one byte each, in place.
     #[inline(always)]

@@ -71,8 +71,17 @@ pub fn layer(
 
 /// `x[o][t] = table[requantize(acc[o][t])]` for each output `o` of `acc`, as
 /// [`Kernels::narrow_through_table`] turns one image's accumulators into its activations.
+/// `kernels` may do it ([`Kernels::panel_narrow_through_table`]).
 #[inline(always)]
-pub fn requantize(acc: &[[i32; PANEL]], r: &Requantization<'_>, x: &mut [[u8; PANEL]]) {
+pub fn requantize(
+    acc: &[[i32; PANEL]],
+    r: &Requantization<'_>,
+    x: &mut [[u8; PANEL]],
+    kernels: &impl Kernels,
+) {
+    if kernels.panel_narrow_through_table(acc, r, x) {
+        return;
+    }
     let params = r.multipliers.iter().zip(r.shifts);
     for ((acc, x), (&m, &s)) in acc.iter().zip(x.iter_mut()).zip(params) {
         // The indices first, in a loop of their own that a compiler vectorises; the

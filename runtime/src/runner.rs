@@ -298,7 +298,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 }
                 match p.output {
                     I8Out::Table(requantization) => {
-                        panel_i8::requantize(acc, &requantization, &mut bytes);
+                        panel_i8::requantize(acc, &requantization, &mut bytes, &self.kernels);
                     }
                     I8Out::Dequantize { scales } => {
                         panel_i8::dequantize(acc, scales, &mut out);
