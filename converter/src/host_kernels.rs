@@ -163,7 +163,7 @@ impl Kernels for HostKernels {
     ) -> bool {
         on_avx512!(
             self,
-            x86::add_pixel_rows(pixels, first_row, rows, sums),
+            x86::add_pixel_rows(pixels, first_row, rows, sums, PIXEL_ROW_LANES),
             true
         );
         Portable.add_pixel_rows(pixels, first_row, rows, sums)
@@ -197,17 +197,18 @@ impl Kernels for HostKernels {
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86 {
     use std::arch::x86_64::{
-        __m128i, __m256i, __m512, __m512i, _mm_cvtsi64_si128, _mm_mask_storeu_epi8, _mm_max_epu8,
-        _mm_set1_epi8, _mm_unpacklo_epi64, _mm512_add_epi16, _mm512_add_epi32, _mm512_add_epi64,
-        _mm512_add_ps, _mm512_castsi128_si512, _mm512_castsi512_ps, _mm512_castsi512_si128,
-        _mm512_cvtepi32_epi64, _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32,
-        _mm512_mask_blend_epi8, _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16,
-        _mm512_maskz_loadu_epi8, _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask,
-        _mm512_mul_epi32, _mm512_mul_ps, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8,
-        _mm512_permutexvar_epi32, _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64,
-        _mm512_set1_ps, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sllv_epi64,
-        _mm512_srav_epi64, _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_unpackhi_epi8,
-        _mm512_unpackhi_epi16, _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
+        __m128i, __m256i, __m512, __m512i, _mm_add_ps, _mm_cvtsi64_si128, _mm_mask_storeu_epi8,
+        _mm_max_epu8, _mm_mul_ps, _mm_set1_epi8, _mm_unpacklo_epi64, _mm512_add_epi16,
+        _mm512_add_epi32, _mm512_add_epi64, _mm512_add_ps, _mm512_castps512_ps128,
+        _mm512_castsi128_si512, _mm512_castsi512_ps, _mm512_castsi512_si128, _mm512_cvtepi32_epi64,
+        _mm512_cvtepi64_epi8, _mm512_cvtepu8_epi64, _mm512_dpbusd_epi32, _mm512_mask_blend_epi8,
+        _mm512_maskz_compress_epi8, _mm512_maskz_compress_epi16, _mm512_maskz_loadu_epi8,
+        _mm512_max_epi64, _mm512_min_epi64, _mm512_movepi8_mask, _mm512_mul_epi32, _mm512_mul_ps,
+        _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_permutexvar_epi32,
+        _mm512_set1_epi16, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_ps, _mm512_setzero_ps,
+        _mm512_setzero_si512, _mm512_sllv_epi64, _mm512_srav_epi64, _mm512_sub_epi64,
+        _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8,
+        _mm512_unpacklo_epi16, _mm512_zextps128_ps512,
     };
 
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
@@ -264,13 +265,15 @@ pub(crate) mod x86 {
     /// 64 weights from `rows.col` come first (every one but the last few of a layer);
     /// the rest are loaded under masks, zero past the weights. Rows of exactly 64 weights,
     /// as [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter
-    /// loop ([`add_lines`]).
+    /// loop ([`add_lines`], or [`add_narrow_lines`] when the caller wants at most 52 of the
+    /// `lanes`; the others may then hold anything).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn add_pixel_rows(
         pixels: &[u8],
         first_row: usize,
         rows: &WeightRows<'_>,
         sums: &mut [f32; PIXEL_ROW_LANES],
+        lanes: usize,
     ) {
         let WeightRows {
             weights,
@@ -299,7 +302,11 @@ pub(crate) mod x86 {
                     .unwrap_or(&[])
                     .as_chunks::<64>();
                 let values = values.get(..count).unwrap_or(&[]);
-                acc = add_lines(acc, listed, values, lines);
+                acc = if lanes <= NARROW_LANES {
+                    add_narrow_lines(acc, listed, values, lines)
+                } else {
+                    add_lines(acc, listed, values, lines)
+                };
                 continue;
             }
             let split = listed.partition_point(|&i| first + usize::from(i) < whole);
@@ -345,6 +352,37 @@ pub(crate) mod x86 {
             }
         }
         [a0, a1, a2, a3]
+    }
+
+    /// Lanes [`add_narrow_lines`] sums: three 512-bit vectors and one of 128 bits.
+    const NARROW_LANES: usize = 52;
+
+    /// [`add_lines`] for the first [`NARROW_LANES`] lanes, the rest left as anything: the
+    /// last four in a 128-bit vector, for a block of at most 52 outputs such as the book's
+    /// 50. The same products and sums in those lanes, with two fewer 512-bit operations a
+    /// row (on this CPU only two of those issue per cycle).
+    #[target_feature(enable = "avx512f")]
+    #[inline(never)]
+    fn add_narrow_lines(
+        acc: [__m512; 4],
+        listed: &[u16],
+        values: &[u8],
+        lines: &[[f32; 64]],
+    ) -> [__m512; 4] {
+        let [mut a0, mut a1, mut a2, a3] = acc;
+        let mut a3 = _mm512_castps512_ps128(a3);
+        for (&i, &p) in listed.iter().zip(values) {
+            if let Some(row) = lines.get(usize::from(i)) {
+                let x = _mm512_set1_ps(p.to_f32());
+                let [w0, w1, w2, w3]: [__m512; 4] = bytemuck::cast(*row);
+                a0 = _mm512_add_ps(a0, _mm512_mul_ps(x, w0));
+                a1 = _mm512_add_ps(a1, _mm512_mul_ps(x, w1));
+                a2 = _mm512_add_ps(a2, _mm512_mul_ps(x, w2));
+                let (x, w3) = (_mm512_castps512_ps128(x), _mm512_castps512_ps128(w3));
+                a3 = _mm_add_ps(a3, _mm_mul_ps(x, w3));
+            }
+        }
+        [a0, a1, a2, _mm512_zextps128_ps512(a3)]
     }
 
     /// `acc` plus row `i` of `rows` scaled by `pixels[i]` for each listed `i`, each row
