@@ -265,7 +265,7 @@ pub(crate) mod x86 {
     /// 64 weights from `rows.col` come first (every one but the last few of a layer);
     /// the rest are loaded under masks, zero past the weights. Rows of exactly 64 weights,
     /// as [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter
-    /// loop ([`add_lines`], or [`add_narrow_lines`] when the caller wants at most 52 of the
+    /// loop ([`add_lines`], narrow when the caller wants at most [`NARROW_LANES`] of the
     /// `lanes`; the others may then hold anything).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn add_pixel_rows(
@@ -303,9 +303,9 @@ pub(crate) mod x86 {
                     .as_chunks::<64>();
                 let values = values.get(..count).unwrap_or(&[]);
                 acc = if lanes <= NARROW_LANES {
-                    add_narrow_lines(acc, listed, values, lines)
+                    add_lines::<true>(acc, listed, values, lines)
                 } else {
-                    add_lines(acc, listed, values, lines)
+                    add_lines::<false>(acc, listed, values, lines)
                 };
                 continue;
             }
@@ -332,15 +332,21 @@ pub(crate) mod x86 {
     /// `acc` plus `lines[i]` scaled by pixel value `p` for each listed pair `(i, p)`
     /// (a row past `lines` adds nothing). Its own function with the sums in four variables,
     /// as [`add_whole_rows`]: through [`add_row`] they are stored on every step.
+    ///
+    /// `NARROW` sums only the first [`NARROW_LANES`] lanes, the rest left as anything: the
+    /// last four in a 128-bit vector, for a block of at most 52 outputs such as the book's
+    /// 50. The same products and sums in those lanes, with two fewer 512-bit operations a
+    /// row (on this CPU only two of those issue per cycle).
     #[target_feature(enable = "avx512f")]
     #[inline(never)]
-    fn add_lines(
+    fn add_lines<const NARROW: bool>(
         acc: [__m512; 4],
         listed: &[u16],
         values: &[u8],
         lines: &[[f32; 64]],
     ) -> [__m512; 4] {
         let [mut a0, mut a1, mut a2, mut a3] = acc;
+        let mut last = _mm512_castps512_ps128(a3);
         for (&i, &p) in listed.iter().zip(values) {
             if let Some(row) = lines.get(usize::from(i)) {
                 let x = _mm512_set1_ps(p.to_f32());
@@ -348,42 +354,22 @@ pub(crate) mod x86 {
                 a0 = _mm512_add_ps(a0, _mm512_mul_ps(x, w0));
                 a1 = _mm512_add_ps(a1, _mm512_mul_ps(x, w1));
                 a2 = _mm512_add_ps(a2, _mm512_mul_ps(x, w2));
-                a3 = _mm512_add_ps(a3, _mm512_mul_ps(x, w3));
+                if NARROW {
+                    let (x, w3) = (_mm512_castps512_ps128(x), _mm512_castps512_ps128(w3));
+                    last = _mm_add_ps(last, _mm_mul_ps(x, w3));
+                } else {
+                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(x, w3));
+                }
             }
+        }
+        if NARROW {
+            a3 = _mm512_zextps128_ps512(last);
         }
         [a0, a1, a2, a3]
     }
 
-    /// Lanes [`add_narrow_lines`] sums: three 512-bit vectors and one of 128 bits.
+    /// Lanes `add_lines::<true>` sums: three 512-bit vectors and one of 128 bits.
     const NARROW_LANES: usize = 52;
-
-    /// [`add_lines`] for the first [`NARROW_LANES`] lanes, the rest left as anything: the
-    /// last four in a 128-bit vector, for a block of at most 52 outputs such as the book's
-    /// 50. The same products and sums in those lanes, with two fewer 512-bit operations a
-    /// row (on this CPU only two of those issue per cycle).
-    #[target_feature(enable = "avx512f")]
-    #[inline(never)]
-    fn add_narrow_lines(
-        acc: [__m512; 4],
-        listed: &[u16],
-        values: &[u8],
-        lines: &[[f32; 64]],
-    ) -> [__m512; 4] {
-        let [mut a0, mut a1, mut a2, a3] = acc;
-        let mut a3 = _mm512_castps512_ps128(a3);
-        for (&i, &p) in listed.iter().zip(values) {
-            if let Some(row) = lines.get(usize::from(i)) {
-                let x = _mm512_set1_ps(p.to_f32());
-                let [w0, w1, w2, w3]: [__m512; 4] = bytemuck::cast(*row);
-                a0 = _mm512_add_ps(a0, _mm512_mul_ps(x, w0));
-                a1 = _mm512_add_ps(a1, _mm512_mul_ps(x, w1));
-                a2 = _mm512_add_ps(a2, _mm512_mul_ps(x, w2));
-                let (x, w3) = (_mm512_castps512_ps128(x), _mm512_castps512_ps128(w3));
-                a3 = _mm_add_ps(a3, _mm_mul_ps(x, w3));
-            }
-        }
-        [a0, a1, a2, _mm512_zextps128_ps512(a3)]
-    }
 
     /// `acc` plus row `i` of `rows` scaled by `pixels[i]` for each listed `i`, each row
     /// with 64 weights. Its own function, with the sums in four variables, so that they stay
