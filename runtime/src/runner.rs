@@ -42,6 +42,8 @@ pub struct Runner<'m, const N: usize, K = Portable> {
     model: &'m Model<'m>,
     front: [f32; N],
     back: [f32; N],
+    // A Cortex-M build reads the kernels only for int8 layers.
+    #[cfg_attr(all(target_arch = "arm", not(feature = "int8")), allow(dead_code))]
     kernels: K,
 }
 
