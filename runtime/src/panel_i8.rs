@@ -34,13 +34,13 @@ pub fn first_layer(
     if kernels.panel_input_major(images, p.weights, p.bias, acc) {
         return;
     }
-    let image_len = (images.len() / PANEL).max(1);
-    for (t, image) in images.chunks_exact(image_len).enumerate() {
-        let mut column = [0i32; MAX_WIDTH];
-        let column = column.get_mut(..acc.len()).unwrap_or(&mut []);
+    let image_len = images.len() / PANEL;
+    image_by_image(acc, |t, column| {
+        let image = images
+            .get(t * image_len..(t + 1) * image_len)
+            .unwrap_or(&[]);
         kernels.input_major(image, p.weights, p.bias, column);
-        scatter(column, acc, t);
-    }
+    });
 }
 
 /// `acc[o][t]` for a later layer of `p` from the activations `x[i][t]`, one row per input;
@@ -57,16 +57,13 @@ pub fn layer(
     {
         return;
     }
-    for t in 0..PANEL {
+    image_by_image(acc, |t, column| {
         let mut input = [0u8; MAX_WIDTH];
         for (value, row) in input.iter_mut().zip(x) {
             *value = row.get(t).copied().unwrap_or(0);
         }
-        let mut column = [0i32; MAX_WIDTH];
-        let column = column.get_mut(..acc.len()).unwrap_or(&mut []);
         later_layer(input.get(..x.len()).unwrap_or(&[]), p, column, kernels);
-        scatter(column, acc, t);
-    }
+    });
 }
 
 /// `x[o][t] = table[requantize(acc[o][t])]` for each output `o` of `acc`, as
@@ -107,12 +104,17 @@ pub fn dequantize(acc: &[[i32; PANEL]], scales: &[f32], out: &mut [[f32; PANEL]]
     }
 }
 
-/// `acc[o][t] = column[o]` for each output `o`.
+/// `acc[o][t]` for each image `t`, from `one(t, column)`, which fills one image's outputs.
 #[inline(always)]
-fn scatter(column: &[i32], acc: &mut [[i32; PANEL]], t: usize) {
-    for (row, &value) in acc.iter_mut().zip(column) {
-        if let Some(a) = row.get_mut(t) {
-            *a = value;
+fn image_by_image(acc: &mut [[i32; PANEL]], mut one: impl FnMut(usize, &mut [i32])) {
+    for t in 0..PANEL {
+        let mut column = [0i32; MAX_WIDTH];
+        let column = column.get_mut(..acc.len()).unwrap_or(&mut []);
+        one(t, column);
+        for (row, &value) in acc.iter_mut().zip(column.iter()) {
+            if let Some(a) = row.get_mut(t) {
+                *a = value;
+            }
         }
     }
 }
