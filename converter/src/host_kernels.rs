@@ -34,6 +34,9 @@ use runtime::kernels::{PIXEL_ROW_LANES, Portable, WeightRows};
 use runtime::panel::PANEL;
 use runtime::{Kernels, Requantization};
 
+/// Most outputs a float layer of one image sums at once, in eight vectors.
+pub const DENSE_LANES: usize = 128;
+
 /// The kernels for this CPU: this module's when it has AVX-512 with VNNI, VBMI and VBMI2
 /// (Intel since Ice Lake, AMD since Zen 4), else the runtime's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +213,8 @@ pub(crate) mod x86 {
         _mm512_test_epi8_mask, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8,
         _mm512_unpacklo_epi16, _mm512_zextps128_ps512,
     };
+
+    use super::DENSE_LANES;
 
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
     use runtime::manifest::column_block_widths;
@@ -401,9 +406,6 @@ pub(crate) mod x86 {
         [a0, a1, a2, a3]
     }
 
-    /// Most outputs [`dense_f32`] sums at once: eight vectors.
-    const DENSE_LANES: usize = 128;
-
     /// A float layer's dense product, up to [`DENSE_LANES`] outputs at a time, each block's
     /// sums in as many vectors as it needs.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
@@ -427,6 +429,71 @@ pub(crate) mod x86 {
                 _ => dense_block::<8>(input, &rows, bias, out),
             }
         }
+    }
+
+    /// A float layer's dense product from a copy of its rows padded to `width` outputs
+    /// (16, 32, .. [`DENSE_LANES`]), each row aligned as a cache line.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
+    pub fn padded_dense_f32(
+        input: &[f32],
+        padded: &[f32],
+        width: usize,
+        bias: &[f32],
+        out: &mut [f32],
+    ) {
+        match width / 16 {
+            1 => padded_block::<1>(input, padded, bias, out),
+            2 => padded_block::<2>(input, padded, bias, out),
+            3 => padded_block::<3>(input, padded, bias, out),
+            4 => padded_block::<4>(input, padded, bias, out),
+            5 => padded_block::<5>(input, padded, bias, out),
+            6 => padded_block::<6>(input, padded, bias, out),
+            7 => padded_block::<7>(input, padded, bias, out),
+            _ => padded_block::<8>(input, padded, bias, out),
+        }
+    }
+
+    /// [`padded_dense_f32`] for rows of `V` vectors.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn padded_block<const V: usize>(input: &[f32], padded: &[f32], bias: &[f32], out: &mut [f32]) {
+        let rows = padded.as_chunks::<16>().0.as_chunks::<V>().0;
+        let acc = if out.len() + 12 <= 16 * V {
+            padded_rows::<V, true>(input, rows)
+        } else {
+            padded_rows::<V, false>(input, rows)
+        };
+        let sums: [[f32; 16]; V] = acc.map(bytemuck::cast::<__m512, [f32; 16]>);
+        for ((y, b), s) in out.iter_mut().zip(bias).zip(sums.as_flattened()) {
+            *y = s + b;
+        }
+    }
+
+    /// The sums of `input`'s padded rows scaled; with `NARROW`, the last vector's first four
+    /// lanes only, in a 128-bit vector (the others zero).
+    #[target_feature(enable = "avx512f")]
+    #[inline(never)]
+    fn padded_rows<const V: usize, const NARROW: bool>(
+        input: &[f32],
+        rows: &[[[f32; 16]; V]],
+    ) -> [__m512; V] {
+        let mut acc = [_mm512_setzero_ps(); V];
+        let mut last = _mm512_castps512_ps128(_mm512_setzero_ps());
+        let full = if NARROW { V - 1 } else { V };
+        for (&x, row) in input.iter().zip(rows) {
+            let x = _mm512_set1_ps(x);
+            for (a, w) in acc.iter_mut().zip(&row[..full]) {
+                *a = _mm512_add_ps(*a, _mm512_mul_ps(x, bytemuck::cast(*w)));
+            }
+            if NARROW {
+                let w = _mm512_castps512_ps128(bytemuck::cast(row[V - 1]));
+                last = _mm_add_ps(last, _mm_mul_ps(_mm512_castps512_ps128(x), w));
+            }
+        }
+        if NARROW {
+            acc[V - 1] = _mm512_zextps128_ps512(last);
+        }
+        acc
     }
 
     /// Outputs `rows.col ..` of a dense product in `V` vectors of sums: the rows with
@@ -1096,7 +1163,7 @@ pub(crate) mod tests {
     }
 
     /// Deterministic floats in (-1, 1), one in `zero_every` of them 0.
-    fn floats(len: usize, seed: u32, zero_every: u32) -> Vec<f32> {
+    pub(crate) fn floats(len: usize, seed: u32, zero_every: u32) -> Vec<f32> {
         let signs = bytes(len, seed ^ 0x5555, 1000);
         bytes(len, seed, zero_every)
             .iter()
@@ -1107,7 +1174,7 @@ pub(crate) mod tests {
 
     /// Float layer shapes (inputs, outputs): one and several vectors, partial last vectors,
     /// the book's layers, and more outputs than one block of 128.
-    const FLOAT_SHAPES: [(usize, usize); 10] = [
+    pub(crate) const FLOAT_SHAPES: [(usize, usize); 10] = [
         (1, 1),
         (3, 7),
         (5, 16),
