@@ -1,6 +1,5 @@
 //! The forward pass: a model bound to scratch buffers of fixed capacity.
 
-#[cfg(not(target_arch = "arm"))]
 use crate::activation::Activation;
 use crate::dense::{BLOCK, dense, dense_blocks};
 #[cfg(feature = "int8")]
@@ -22,7 +21,7 @@ use crate::params::I8Out;
 use crate::params::{Params, Precision};
 #[cfg(feature = "int8")]
 use crate::quant::PIXELS;
-use crate::softmax::argmax;
+use crate::softmax::{argmax, clear_leader};
 
 /// Runs a model with two scratch buffers of `N` values each, held inline (no heap).
 ///
@@ -111,7 +110,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 found: input.len(),
             });
         }
-        Ok(self.run(input, &mut |_| {}))
+        Ok(self.run(input, &mut |_| {}, Ends::Outputs))
     }
 
     /// Like [`Runner::forward`], calling `after_layer(n)` as each layer `n` (counting from 1)
@@ -132,7 +131,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 found: input.len(),
             });
         }
-        Ok(self.run(input, &mut after_layer))
+        Ok(self.run(input, &mut after_layer, Ends::Outputs))
     }
 
     /// Runs one input and returns the index of the largest output: the predicted class.
@@ -141,7 +140,15 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
     /// As [`Runner::forward`].
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn classify<T: Input>(&mut self, input: &[T]) -> Result<usize, ShapeError> {
-        self.forward(input).map(|out| argmax(out).unwrap_or(0))
+        let expected = self.model.input_len();
+        if input.len() != expected {
+            return Err(ShapeError::Input {
+                expected,
+                found: input.len(),
+            });
+        }
+        let ends = self.class_ends();
+        Ok(class_of(self.run(input, &mut |_| {}, ends), ends))
     }
 
     /// Runs a batch of inputs laid end to end and writes their outputs end to end.
@@ -162,7 +169,10 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             .chunks_exact(in_len)
             .zip(outputs.chunks_exact_mut(out_len))
         {
-            for (o, v) in output.iter_mut().zip(self.run(input, &mut |_| {})) {
+            for (o, v) in output
+                .iter_mut()
+                .zip(self.run(input, &mut |_| {}, Ends::Outputs))
+            {
                 *o = *v;
             }
         }
@@ -187,8 +197,9 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         #[cfg(target_arch = "arm")]
         let done = 0;
         let rest = inputs.get(done * in_len..).unwrap_or(&[]);
+        let ends = self.class_ends();
         for (input, class) in rest.chunks_exact(in_len).zip(classes.iter_mut().skip(done)) {
-            *class = argmax(self.run(input, &mut |_| {})).unwrap_or(0);
+            *class = class_of(self.run(input, &mut |_| {}, ends), ends);
         }
         Ok(())
     }
@@ -315,6 +326,20 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         done
     }
 
+    /// How a pass that needs only the class ends: before the last layer's softmax where
+    /// there is one, on desktop CPUs. A Cortex-M keeps the softmax: leaving it out saves 1%
+    /// of the instructions there, but the rare softmax afterwards cost 0.6 to 2 KB of flash
+    /// (measured).
+    fn class_ends(&self) -> Ends {
+        let last = self.model.layers().last();
+        let softmax = last.is_some_and(|layer| layer.activation() == Activation::Softmax);
+        if softmax && cfg!(not(target_arch = "arm")) {
+            Ends::Logits
+        } else {
+            Ends::Outputs
+        }
+    }
+
     /// The layer loop; `input` has the model's input length and every layer fits `N`.
     // The callback is `dyn` and, on a Cortex-M, inlining is refused so that the layer loop
     // exists once per input type, however many entry points call it (code size). Elsewhere
@@ -323,21 +348,32 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
     // module) gets the kernels compiled for them too.
     #[cfg_attr(target_arch = "arm", inline(never))]
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
-    fn run<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
+    fn run<T: Input>(
+        &mut self,
+        input: &[T],
+        after_layer: &mut dyn FnMut(usize),
+        ends: Ends,
+    ) -> &mut [f32] {
         match self.model.precision() {
             #[cfg(feature = "int8")]
-            Precision::Int8 => self.run_int8(input, after_layer),
-            _ => self.run_float(input, after_layer),
+            Precision::Int8 => self.run_int8(input, after_layer, ends),
+            _ => self.run_float(input, after_layer, ends),
         }
     }
 
     /// Float layers: f32 activations ping-pong between the two buffers.
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
-    fn run_float<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
+    fn run_float<T: Input>(
+        &mut self,
+        input: &[T],
+        after_layer: &mut dyn FnMut(usize),
+        ends: Ends,
+    ) -> &mut [f32] {
         let layers = self.model.layers();
         let Some((first, rest)) = layers.split_first() else {
-            return &[];
+            return &mut [];
         };
+        let last = layers.len();
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
         let out = prefix_mut(cur, first.outputs());
         #[cfg(not(target_arch = "arm"))]
@@ -347,6 +383,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         if !done {
             float_layer(first, input, out, true);
         }
+        ends.activation(first, last == 1).apply(out);
         after_layer(1);
         let mut width = first.outputs();
         for (n, layer) in (2..).zip(rest) {
@@ -358,23 +395,30 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             if !done {
                 float_layer(layer, input, out, false);
             }
+            ends.activation(layer, n == last).apply(out);
             after_layer(n);
             width = layer.outputs();
             core::mem::swap(&mut cur, &mut next);
         }
-        prefix(cur, width)
+        prefix_mut(cur, width)
     }
 
     #[cfg(feature = "int8")]
     /// Int8 layers: `u8` activations and `i32` accumulators in the same buffers, viewed
     /// as bytes and integers; the last layer dequantizes to f32.
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
-    fn run_int8<T: Input>(&mut self, input: &[T], after_layer: &mut dyn FnMut(usize)) -> &[f32] {
+    fn run_int8<T: Input>(
+        &mut self,
+        input: &[T],
+        after_layer: &mut dyn FnMut(usize),
+        ends: Ends,
+    ) -> &mut [f32] {
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
         let mut width = 0;
+        let last = self.model.layers().len();
         for (i, layer) in self.model.layers().iter().enumerate() {
             let Params::I8(p) = layer.params() else {
-                return &[];
+                return &mut [];
             };
             let outputs = layer.outputs();
             let acc = as_i32(prefix_mut(next, outputs));
@@ -402,19 +446,19 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                         // The buffer holds the accumulator's bits.
                         *x = x.to_bits() as i32 as f32 * s;
                     }
-                    layer.activation().apply(out);
+                    ends.activation(layer, i + 1 == last).apply(out);
                 }
             }
             after_layer(i + 1);
             width = outputs;
             core::mem::swap(&mut cur, &mut next);
         }
-        prefix(cur, width)
+        prefix_mut(cur, width)
     }
 }
 
-/// Runs one float layer: dense product in its weight precision, then its activation.
-/// A float layer. The first reads the model's input, mostly zero pixels for MNIST: unless
+/// A float layer's dense product in its weight precision (the caller applies the
+/// activation). The first layer reads the model's input, mostly zero pixels for MNIST: unless
 /// one block holds all its outputs, it streams the rows of the non-zero inputs instead of
 /// passing over the inputs once per block. A Cortex-M streams rows always (fewer
 /// instructions, measured).
@@ -428,9 +472,8 @@ fn float_layer<X: Input>(layer: &Layer<'_>, input: &[X], out: &mut [f32], first:
         Params::F16 { weights, bias } if rows => dense(input, weights, bias, out),
         #[cfg(feature = "f16")]
         Params::F16 { weights, bias } => dense_blocks(input, weights, bias, out, first),
-        _ => return,
+        _ => {}
     }
-    layer.activation().apply(out);
 }
 
 /// A first layer of f32 weights reading pixels through [`Kernels::add_pixel_rows`],
@@ -466,7 +509,6 @@ fn pixel_rows_layer<X: Input>(
             *y = s + b;
         }
     }
-    layer.activation().apply(out);
     true
 }
 
@@ -483,11 +525,7 @@ fn kernels_layer(
     let Params::F32 { weights, bias } = layer.params() else {
         return false;
     };
-    if !kernels.dense_f32(input, weights, bias, out) {
-        return false;
-    }
-    layer.activation().apply(out);
-    true
+    kernels.dense_f32(input, weights, bias, out)
 }
 
 /// Applies `layer`'s activation to each image of a panel's outputs: to all values at once
@@ -499,6 +537,44 @@ fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
     match layer.activation() {
         Activation::Softmax => panel::softmax(values),
         activation => activation.apply(values.as_flattened_mut()),
+    }
+}
+
+/// The class of a forward pass's values, which ended as `ends` says.
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+fn class_of(values: &mut [f32], ends: Ends) -> usize {
+    match ends {
+        Ends::Logits => clear_leader(values).unwrap_or_else(|| class_after_softmax(values)),
+        Ends::Outputs => argmax(values).unwrap_or(0),
+    }
+}
+
+/// The class of `values` after softmax: rarely needed, so out of line.
+#[cold]
+#[inline(never)]
+fn class_after_softmax(values: &mut [f32]) -> usize {
+    Activation::Softmax.apply(values);
+    argmax(values).unwrap_or(0)
+}
+
+/// What a forward pass ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// The model's outputs.
+    Outputs,
+    /// The values before the last layer's softmax, whose order it keeps where they lie
+    /// clearly apart ([`clear_leader`]).
+    Logits,
+}
+
+impl Ends {
+    /// The activation to apply to `layer`'s outputs.
+    #[cfg_attr(not(target_arch = "arm"), inline(always))]
+    fn activation(self, layer: &Layer<'_>, last: bool) -> Activation {
+        match layer.activation() {
+            Activation::Softmax if last && self == Ends::Logits => Activation::Identity,
+            activation => activation,
+        }
     }
 }
 
@@ -545,4 +621,48 @@ fn prefix<const N: usize>(buf: &[f32; N], len: usize) -> &[f32] {
 
 fn prefix_mut<const N: usize>(buf: &mut [f32; N], len: usize) -> &mut [f32] {
     buf.get_mut(..len).unwrap_or(&mut [])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::softmax::argmax;
+    use crate::{Activation, Aligned, DenseSpec, Model, ModelEncoder, Params, Runner};
+
+    /// `classify` and the argmax of `forward` for a layer of zero weights, whose outputs
+    /// are `bias` through `activation`.
+    fn classes(bias: &[f32; 4], activation: Activation) -> (usize, usize) {
+        let weights = [0.0; 2 * 4];
+        let layers = [DenseSpec {
+            inputs: 2,
+            outputs: 4,
+            activation,
+            params: Params::F32 {
+                weights: &weights,
+                bias,
+            },
+        }];
+        let mut buf = Aligned([0u8; 512]);
+        let len = ModelEncoder::new(&layers)
+            .unwrap()
+            .emit(&mut buf.0)
+            .unwrap();
+        let model = Model::from_bytes(&buf.0[..len]).unwrap();
+        let mut runner = Runner::<4>::new(&model).unwrap();
+        let input = [1.0f32, 2.0];
+        let forward = argmax(runner.forward(&input).unwrap()).unwrap();
+        (runner.classify(&input).unwrap(), forward)
+    }
+
+    #[test]
+    fn classify_is_the_argmax_of_forward_at_near_ties() {
+        let top = 0.3f32;
+        let below = f32::from_bits(top.to_bits() - 1);
+        // Softmax rounds these two to the same probability, and the first wins.
+        let near = [below, top, -5.0, -6.0];
+        assert_eq!(classes(&near, Activation::Softmax), (0, 0));
+        // Without softmax the larger one wins.
+        assert_eq!(classes(&near, Activation::Identity), (1, 1));
+        assert_eq!(classes(&[0.1, 2.0, 2.0, -1.0], Activation::Softmax), (1, 1));
+        assert_eq!(classes(&[0.1, 2.0, 1.0, -1.0], Activation::Softmax), (1, 1));
+    }
 }

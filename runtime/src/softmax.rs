@@ -56,6 +56,28 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
     Some(best.0)
 }
 
+/// How far below the largest value every other must be for [`clear_leader`]: 2^-16. Then
+/// `e^(x - max)` is at most `1 - 2^-16` within [`exp`](crate::exp::exp)'s 2 ulp, against
+/// exactly 1 for the largest, and the two quotients by the same sum stay apart after
+/// rounding: the largest value's probability is the only largest.
+const CLEAR_MARGIN: f32 = 1.0 / 65536.0;
+
+/// The index of the largest of `values` when it is finite and every other value lies
+/// clearly below it: then it is also the index [`argmax`] gives after [`softmax`], which
+/// keeps the order of values so far apart. `None` otherwise (near ties, infinities, NaN,
+/// no values).
+#[inline]
+pub fn clear_leader(values: &[f32]) -> Option<usize> {
+    let best = argmax(values)?;
+    let top = values[best];
+    let clear = top.is_finite()
+        && values
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| i == best || v - top <= -CLEAR_MARGIN);
+    clear.then_some(best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +100,70 @@ mod tests {
         assert!(v.iter().all(|p| p.is_finite()));
         assert!((v.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!((v[0] - 0.999_954_6).abs() < 1e-6);
+    }
+
+    /// `clear_leader` against softmax then argmax, on values a little apart, tied, far
+    /// apart, infinite and NaN.
+    #[test]
+    fn a_clear_leader_is_the_class_after_softmax() {
+        let mut next = crate::test_rng::xorshift32(7);
+        let mut uniform = move || next() as f32 / u32::MAX as f32;
+        let gaps = [
+            0.0,
+            1e-7,
+            1e-6,
+            3e-6,
+            1.5e-5,
+            CLEAR_MARGIN,
+            2e-5,
+            1e-4,
+            0.01,
+            1.0,
+            30.0,
+            100.0,
+        ];
+        let specials = [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e30, -1e30];
+        let (mut clear, mut changed) = (0, 0);
+        for case in 0..20_000 {
+            let n = 1 + case % 12;
+            // Small half the time, where gaps of 1e-7 are still representable.
+            let base = if case % 2 == 0 {
+                uniform() * 0.5
+            } else {
+                (uniform() - 0.5) * 40.0
+            };
+            let mut values: [f32; 12] = core::array::from_fn(|_| (uniform() - 0.5) * 20.0);
+            // A runner-up `gap` below the top, on either side of it in the order.
+            let gap = gaps[case % gaps.len()];
+            let (top, second) = (case % n, (case / 3) % n);
+            values[top] = base;
+            // Every third case a gap of 1 to 3 units in the last place instead.
+            values[second] = match case % 3 {
+                0 => f32::from_bits(base.to_bits().wrapping_sub(1 + (case / 3 % 3) as u32)),
+                _ => base - gap,
+            };
+            if case % 97 == 0 {
+                values[(case / 7) % n] = specials[(case / 97) % specials.len()];
+            }
+            let values = &values[..n];
+            let mut probabilities = values.to_vec();
+            softmax(&mut probabilities);
+            let want = argmax(&probabilities);
+            if let Some(leader) = clear_leader(values) {
+                assert_eq!(Some(leader), want, "{values:?}");
+                clear += 1;
+            }
+            if want != argmax(values) {
+                changed += 1;
+            }
+        }
+        // Both outcomes are covered, and cases where softmax's rounding made a tie that an
+        // earlier index wins.
+        assert!(
+            (10_000..19_000).contains(&clear) && changed > 20,
+            "{clear} {changed}"
+        );
+        assert_eq!(clear_leader(&[]), None);
     }
 
     #[test]
