@@ -75,16 +75,16 @@ impl Activation {
             }
             #[cfg(not(target_arch = "arm"))]
             Activation::Sigmoid => {
-                // Whole vectors, the last one padded: no scalar tail on the desktop.
+                // Whole vectors of 16, then of 4, the last one padded: no scalar tail on the
+                // desktop (the rest in one padded vector of 16 was 3% slower one image at a time).
                 let mut whole = values.chunks_exact_mut(16);
                 for chunk in &mut whole {
                     for v in chunk {
                         *v = sigmoid(*v);
                     }
                 }
-                let rest = whole.into_remainder();
-                if !rest.is_empty() {
-                    let mut padded = [0.0f32; 16];
+                for rest in whole.into_remainder().chunks_mut(4) {
+                    let mut padded = [0.0f32; 4];
                     padded[..rest.len()].copy_from_slice(rest);
                     for v in &mut padded {
                         *v = sigmoid(*v);
@@ -162,5 +162,20 @@ mod tests {
         let mut v = [-1.0, 0.5];
         Activation::Step.apply(&mut v);
         assert_eq!(v, [0.0, 1.0]);
+    }
+
+    /// Every length, so every split into whole vectors and a padded rest: the same bits as
+    /// `sigmoid` one value at a time.
+    #[test]
+    fn sigmoid_over_a_slice_is_sigmoid_of_each_value() {
+        let values: [f32; 40] = core::array::from_fn(|i| (i as f32 - 20.0) * 0.37);
+        for len in 0..=values.len() {
+            let mut got = values;
+            Activation::Sigmoid.apply(&mut got[..len]);
+            for (i, (&g, &x)) in got.iter().zip(&values).enumerate() {
+                let want = if i < len { sigmoid(x) } else { x };
+                assert_eq!(g.to_bits(), want.to_bits(), "length {len}, value {i}");
+            }
+        }
     }
 }
