@@ -136,6 +136,10 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
 
     /// Runs one input and returns the index of the largest output: the predicted class.
     ///
+    /// The class is always that of [`Runner::forward`]'s outputs. On desktop CPUs a last
+    /// layer's softmax runs only when it could change the class: when another value lies
+    /// within 2^-16 of the largest, or they are not finite ([`clear_leader`]).
+    ///
     /// # Errors
     /// As [`Runner::forward`].
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
