@@ -1,7 +1,7 @@
 //! Where a forward pass spends its time on the desktop: the book's network cut after each
 //! layer, with and without its activations, each timed on the 10000 MNIST test images
-//! through `converter::vector` with the host's kernels, as `converter eval` runs (best of
-//! 15 runs; one batch, and image 0 one at a time).
+//! through `converter::vector` with the model's kernels (`ModelKernels`), as `converter
+//! eval` runs (best of 15 runs; one batch, and image 0 one at a time).
 //! Differences between lines give a layer's or an activation's share.
 //!
 //! `cargo run --release -p tests --example layer_costs`
@@ -22,7 +22,7 @@ fn time(specs: &[DenseSpec<'_>], images: &[u8]) -> (f64, f64) {
     let model = Model::from_bytes(blob.bytes()).unwrap();
     let mut runner = Runner::<128>::new(&model)
         .unwrap()
-        .with_kernels(converter::host_kernels::HostKernels::detect());
+        .with_kernels(converter::model_kernels::ModelKernels::new(&model));
     let count = images.len() / model.input_len();
     let mut classes = vec![0; count];
     let best = |f: &mut dyn FnMut()| {
