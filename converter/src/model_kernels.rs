@@ -41,7 +41,7 @@
 //!   bounds-check every row. [`ModelKernels`] copies them padded to whole vectors (112 and 16
 //!   outputs), each row on cache lines of its own, and a block whose last vector holds at
 //!   most four outputs (the book's 100) sums those in a 128-bit vector. One image at a time:
-//!   9.49 against 10.74 ms for the test set (`timing each`, medians of 12 interleaved
+//!   8.50 against 9.61 ms for the test set (`timing each`, medians of 12 interleaved
 //!   rounds). Same products in the same order: the same bits.
 //!
 //! Each copy is checked against the weights the runner hands over (same address and length,
