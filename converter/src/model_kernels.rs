@@ -766,7 +766,7 @@ mod tests {
     use super::{ModelKernels, QUAD_LANES, interleave, pad, pad_layer};
     use crate::host_kernels::DENSE_LANES;
     use crate::host_kernels::tests::{
-        FLOAT_SHAPES, biases, bytes, check_pixel_rows, floats, host, weights,
+        FLOAT_SHAPES, biases, bytes, check_dense_f32, check_pixel_rows, host, weights,
     };
     use runtime::kernels::Portable;
     use runtime::kernels::{PIXEL_ROW_LANES, WeightRows};
@@ -852,21 +852,9 @@ mod tests {
                 (7, 101),
             ])
             .filter(|&(_, m)| m <= DENSE_LANES);
-        for (seed, (n, m)) in (1..).zip(shapes) {
-            let input = floats(n, seed, 4);
-            let w = floats(n * m, seed + 100, 1000);
-            let bias = floats(m, seed + 200, 1000);
-            let mut want = vec![0.0; m];
-            runtime::dense::dense_blocks(&input, &w, &bias, &mut want, false);
-            let mut got = vec![f32::NAN; m];
-            let kernels = later_f32_kernels(&w, m);
-            let taken = kernels.dense_f32(&input, &w, &bias, &mut got);
-            assert_eq!(taken, kernels.host.uses_avx512(), "{n} x {m}");
-            if taken {
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got), bits(&want), "{n} x {m}");
-            }
-        }
+        check_dense_f32(shapes, host().uses_avx512(), |input, w, bias, out| {
+            later_f32_kernels(w, bias.len()).dense_f32(input, w, bias, out)
+        });
     }
 
     #[test]
