@@ -103,13 +103,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
     /// [`ShapeError::Input`] when `input` is not [`Model::input_len`] long.
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn forward<T: Input>(&mut self, input: &[T]) -> Result<&[f32], ShapeError> {
-        let expected = self.model.input_len();
-        if input.len() != expected {
-            return Err(ShapeError::Input {
-                expected,
-                found: input.len(),
-            });
-        }
+        self.check_input(input.len())?;
         Ok(self.run(input, &mut |_| {}, Ends::Outputs))
     }
 
@@ -124,13 +118,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         input: &[T],
         mut after_layer: impl FnMut(usize),
     ) -> Result<&[f32], ShapeError> {
-        let expected = self.model.input_len();
-        if input.len() != expected {
-            return Err(ShapeError::Input {
-                expected,
-                found: input.len(),
-            });
-        }
+        self.check_input(input.len())?;
         Ok(self.run(input, &mut after_layer, Ends::Outputs))
     }
 
@@ -144,13 +132,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
     /// As [`Runner::forward`].
     #[cfg_attr(not(target_arch = "arm"), inline(always))]
     pub fn classify<T: Input>(&mut self, input: &[T]) -> Result<usize, ShapeError> {
-        let expected = self.model.input_len();
-        if input.len() != expected {
-            return Err(ShapeError::Input {
-                expected,
-                found: input.len(),
-            });
-        }
+        self.check_input(input.len())?;
         let ends = self.class_ends();
         Ok(class_of(self.run(input, &mut |_| {}, ends), ends))
     }
@@ -328,6 +310,19 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             done += PANEL;
         }
         done
+    }
+
+    /// [`ShapeError::Input`] unless `len` is the model's input length.
+    fn check_input(&self, len: usize) -> Result<(), ShapeError> {
+        let expected = self.model.input_len();
+        if len == expected {
+            Ok(())
+        } else {
+            Err(ShapeError::Input {
+                expected,
+                found: len,
+            })
+        }
     }
 
     /// How a pass that needs only the class ends: before the last layer's softmax where
