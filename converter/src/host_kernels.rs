@@ -270,8 +270,8 @@ pub(crate) mod x86 {
     /// 64 weights from `rows.col` come first (every one but the last few of a layer);
     /// the rest are loaded under masks, zero past the weights. Rows of exactly 64 weights,
     /// as [`ModelKernels`](crate::model_kernels::ModelKernels) pads them, take a shorter
-    /// loop ([`add_lines`], narrow when the caller wants at most [`NARROW_LANES`] of the
-    /// `lanes`; the others may then hold anything).
+    /// loop ([`add_lines`], [`narrow`] when the caller wants only the first `lanes`; the
+    /// others may then hold anything).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
     pub fn add_pixel_rows(
         pixels: &[u8],
@@ -307,7 +307,7 @@ pub(crate) mod x86 {
                     .unwrap_or(&[])
                     .as_chunks::<64>();
                 let values = values.get(..count).unwrap_or(&[]);
-                acc = if lanes <= NARROW_LANES {
+                acc = if narrow(lanes, 4) {
                     add_lines::<true>(acc, listed, values, lines)
                 } else {
                     add_lines::<false>(acc, listed, values, lines)
@@ -338,7 +338,7 @@ pub(crate) mod x86 {
     /// (a row past `lines` adds nothing). Its own function with the sums in four variables,
     /// as [`add_whole_rows`]: through [`add_row`] they are stored on every step.
     ///
-    /// `NARROW` sums only the first [`NARROW_LANES`] lanes, the rest left as anything: the
+    /// `NARROW` ([`narrow`]) sums only the first 52 lanes, the rest left as anything: the
     /// last four in a 128-bit vector, for a block of at most 52 outputs such as the book's
     /// 50. The same products and sums in those lanes, with two fewer 512-bit operations a
     /// row (on this CPU only two of those issue per cycle).
@@ -373,8 +373,11 @@ pub(crate) mod x86 {
         [a0, a1, a2, a3]
     }
 
-    /// Lanes `add_lines::<true>` sums: three 512-bit vectors and one of 128 bits.
-    const NARROW_LANES: usize = 52;
+    /// Whether `lanes` outputs in `vectors` vectors leave at most four in the last, which
+    /// then fit a 128-bit vector.
+    fn narrow(lanes: usize, vectors: usize) -> bool {
+        lanes + 12 <= 16 * vectors
+    }
 
     /// `acc` plus row `i` of `rows` scaled by `pixels[i]` for each listed `i`, each row
     /// with 64 weights. Its own function, with the sums in four variables, so that they stay
@@ -431,17 +434,11 @@ pub(crate) mod x86 {
         }
     }
 
-    /// A float layer's dense product from a copy of its rows padded to `width` outputs
-    /// (16, 32, .. [`DENSE_LANES`]), each row aligned as a cache line.
+    /// A float layer's dense product from a copy of its rows padded to whole vectors (at
+    /// most [`DENSE_LANES`] outputs), each row aligned as a cache line.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2,popcnt")]
-    pub fn padded_dense_f32(
-        input: &[f32],
-        padded: &[f32],
-        width: usize,
-        bias: &[f32],
-        out: &mut [f32],
-    ) {
-        match width / 16 {
+    pub fn padded_dense_f32(input: &[f32], padded: &[f32], bias: &[f32], out: &mut [f32]) {
+        match out.len().div_ceil(16) {
             1 => padded_block::<1>(input, padded, bias, out),
             2 => padded_block::<2>(input, padded, bias, out),
             3 => padded_block::<3>(input, padded, bias, out),
@@ -458,7 +455,7 @@ pub(crate) mod x86 {
     #[inline]
     fn padded_block<const V: usize>(input: &[f32], padded: &[f32], bias: &[f32], out: &mut [f32]) {
         let rows = padded.as_chunks::<16>().0.as_chunks::<V>().0;
-        let acc = if out.len() + 12 <= 16 * V {
+        let acc = if narrow(out.len(), V) {
             padded_rows::<V, true>(input, rows)
         } else {
             padded_rows::<V, false>(input, rows)
@@ -1172,9 +1169,10 @@ pub(crate) mod tests {
             .collect()
     }
 
-    /// Float layer shapes (inputs, outputs): one and several vectors, partial last vectors,
-    /// the book's layers, and more outputs than one block of 128.
-    pub(crate) const FLOAT_SHAPES: [(usize, usize); 10] = [
+    /// Float layer shapes (inputs, outputs): one and several vectors, partial last vectors
+    /// (53: one lane more than a 128-bit last vector takes), the book's layers, and more
+    /// outputs than one block of 128.
+    pub(crate) const FLOAT_SHAPES: [(usize, usize); 11] = [
         (1, 1),
         (3, 7),
         (5, 16),
@@ -1185,6 +1183,7 @@ pub(crate) mod tests {
         (7, 129),
         (3, 300),
         (784, 50),
+        (40, 53),
     ];
 
     #[test]

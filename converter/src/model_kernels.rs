@@ -114,9 +114,7 @@ struct PaddedLayer<'m> {
     weights: &'m [f32],
     /// The layer's outputs.
     outputs: usize,
-    /// Lanes per row: `outputs` rounded up to a whole number of vectors.
-    width: usize,
-    /// The rows, zero past the outputs.
+    /// The rows, `outputs` rounded up to a whole number of vectors each, zero past them.
     lines: Vec<Line>,
 }
 
@@ -231,12 +229,10 @@ fn pad<'m>(weights: &'m [f32], outputs: usize) -> PaddedRows<'m> {
 
 /// Copies row-major `weights` (`outputs` per row) into rows padded to whole vectors.
 fn pad_layer(weights: &[f32], outputs: usize) -> PaddedLayer<'_> {
-    let width = outputs.div_ceil(16) * 16;
     PaddedLayer {
         weights,
         outputs,
-        width,
-        lines: lines(weights, outputs, 0, width),
+        lines: lines(weights, outputs, 0, outputs.div_ceil(16) * 16),
     }
 }
 
@@ -433,7 +429,7 @@ impl Kernels for ModelKernels<'_> {
             // built for.
             #[allow(unsafe_code)]
             unsafe {
-                crate::host_kernels::x86::padded_dense_f32(input, padded, layer.width, bias, out);
+                crate::host_kernels::x86::padded_dense_f32(input, padded, bias, out);
             }
             return true;
         }
