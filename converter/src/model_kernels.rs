@@ -769,34 +769,34 @@ mod tests {
     use runtime::panel::PANEL;
     use runtime::{Kernels, WeightOrder};
 
-    /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
-    fn kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
-        let host = host();
-        let quads = host
-            .uses_avx512()
-            .then(|| interleave(w, WeightOrder::InputMajor, n, m));
+    /// `host` with no layer laid out: the fields a test's kernels do not set.
+    fn bare<'m>() -> ModelKernels<'m> {
         ModelKernels {
-            host,
-            quads,
+            host: host(),
+            quads: None,
             rows: None,
             later: Vec::new(),
             later_f32: Vec::new(),
         }
     }
 
+    /// `host` with the first layer `w` (`n × m`) interleaved, where the CPU can run it.
+    fn kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
+        let quads = host()
+            .uses_avx512()
+            .then(|| interleave(w, WeightOrder::InputMajor, n, m));
+        ModelKernels { quads, ..bare() }
+    }
+
     /// `host` with the later layer `w` (`n × m`, column blocks) interleaved, where the CPU
     /// can run it.
     fn later_kernels(w: &[i8], n: usize, m: usize) -> ModelKernels<'_> {
-        let host = host();
-        let later = host
+        let later = host()
             .uses_avx512()
             .then(|| interleave(w, WeightOrder::ColumnBlocks, n, m));
         ModelKernels {
-            host,
-            quads: None,
-            rows: None,
             later: later.into_iter().collect(),
-            later_f32: Vec::new(),
+            ..bare()
         }
     }
 
@@ -805,11 +805,8 @@ mod tests {
         let host = host();
         check_pixel_rows(host.uses_avx512(), |w, m, part, first_row, rows, sums| {
             let kernels = ModelKernels {
-                host,
-                quads: None,
                 rows: host.uses_avx512().then(|| pad(w, m)),
-                later: Vec::new(),
-                later_f32: Vec::new(),
+                ..bare()
             };
             kernels.add_pixel_rows(part, first_row, rows, sums)
         });
@@ -817,17 +814,10 @@ mod tests {
 
     /// `host` with the later f32 layer `w` (`m` outputs) padded, where the CPU can run it.
     fn later_f32_kernels(w: &[f32], m: usize) -> ModelKernels<'_> {
-        let host = host();
+        let later_f32 = host().uses_avx512().then(|| pad_layer(w, m));
         ModelKernels {
-            host,
-            quads: None,
-            rows: None,
-            later: Vec::new(),
-            later_f32: host
-                .uses_avx512()
-                .then(|| pad_layer(w, m))
-                .into_iter()
-                .collect(),
+            later_f32: later_f32.into_iter().collect(),
+            ..bare()
         }
     }
 
@@ -1024,16 +1014,13 @@ mod tests {
         // The f32 first layer's padded rows.
         let floats: Vec<f32> = w.iter().map(|&x| f32::from(x) / 64.0).collect();
         let padded = ModelKernels {
-            host: first.host,
-            quads: None,
             rows: Some(pad(&floats, m)).map(|mut rows| {
                 rows.blocks
                     .iter_mut()
                     .for_each(|b| b.fill(bytemuck::cast([0.0f32; 16])));
                 rows
             }),
-            later: Vec::new(),
-            later_f32: Vec::new(),
+            ..bare()
         };
         let rows = WeightRows {
             weights: &floats,
