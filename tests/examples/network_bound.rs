@@ -1,0 +1,220 @@
+//! How fast the book's whole network (784-50-100-10) can be on this CPU one image at a time:
+//! the products of its three layers alone, against `classify` as `converter eval` runs it.
+//! Per image of the test set:
+//!
+//! - `classify`: `converter::vector::classify` with `converter::model_kernels`, as
+//!   `timing each` times it (the issue 7 figure);
+//! - `arithmetic`: the three matrix products alone, in the runtime's rounding (multiply, then
+//!   add, inputs in order), from weight rows padded to whole 64-byte vectors and aligned; the
+//!   non-zero pixels are listed beforehand, untimed; no bias, activation or class;
+//! - `fused`: the same with fused multiply-adds (other rounding);
+//! - `fused, split`: fused, and the second and third layers' sums split over 2 and 4
+//!   independent chains (another order too: the loosest arithmetic of the three);
+//! - the same three in 256-bit vectors, which some CPUs run on more units than 512-bit ones.
+//!
+//! Each round runs every method once over the test set; prints medians of the rounds in µs
+//! per image. A per-image time below `arithmetic` cannot be reached with the runtime's
+//! rounding, whatever the rest of the code does; below the fastest line, not with any
+//! rounding either, as long as the first layer goes over the non-zero pixels' rows. On the
+//! machine of issue 7: `classify` 0.83, `arithmetic` 0.61, `fused, split` 0.48 µs.
+//!
+//! `cargo run --release -p tests --example network_bound -- [ROUNDS]`
+
+use std::time::Instant;
+
+use converter::model_kernels::ModelKernels;
+use converter::vector;
+use runtime::{Dataset, Input, Model, Params, Runner};
+use tests::{book_model, mnist_test};
+
+/// One layer's weight row padded to `W` floats, aligned as a cache line.
+#[repr(align(64))]
+#[derive(Clone, Copy)]
+struct Row<const W: usize>([f32; W]);
+
+/// The book's layers' rows, padded: 50 outputs to 64, 100 to 112, 10 to 16.
+struct Rows {
+    first: Vec<Row<64>>,
+    second: Vec<Row<112>>,
+    third: Vec<Row<16>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Arithmetic {
+    Exact,
+    Fused,
+    FusedSplit,
+}
+
+fn padded<const W: usize>(weights: &[f32], outputs: usize) -> Vec<Row<W>> {
+    assert!(outputs <= W);
+    weights
+        .chunks_exact(outputs)
+        .map(|w| {
+            let mut row = [0.0; W];
+            row[..outputs].copy_from_slice(w);
+            Row(row)
+        })
+        .collect()
+}
+
+/// `sums += x * row` in the given rounding.
+#[inline(always)]
+fn add_row<const W: usize>(sums: &mut [f32; W], x: f32, row: &Row<W>, fused: bool) {
+    if fused {
+        for (s, &w) in sums.iter_mut().zip(&row.0) {
+            *s = x.mul_add(w, *s);
+        }
+    } else {
+        for (s, &w) in sums.iter_mut().zip(&row.0) {
+            *s += x * w;
+        }
+    }
+}
+
+/// `Σ x[i] · rows[i]`, inputs in order.
+#[inline(always)]
+fn product<const W: usize>(x: &[f32], rows: &[Row<W>], fused: bool) -> [f32; W] {
+    let mut sums = [0.0f32; W];
+    for (&x, row) in x.iter().zip(rows) {
+        add_row(&mut sums, x, row, fused);
+    }
+    sums
+}
+
+/// `Σ x[i] · rows[i]`, fused, over 2 independent partial sums (even and odd inputs).
+#[inline(always)]
+fn product_2<const W: usize>(x: &[f32], rows: &[Row<W>]) -> [f32; W] {
+    let (mut a, mut b) = ([0.0f32; W], [0.0f32; W]);
+    for (x, rows) in x.chunks_exact(2).zip(rows.chunks_exact(2)) {
+        add_row(&mut a, x[0], &rows[0], true);
+        add_row(&mut b, x[1], &rows[1], true);
+    }
+    for (a, b) in a.iter_mut().zip(b) {
+        *a += b;
+    }
+    a
+}
+
+/// `Σ x[i] · rows[i]`, fused, over 4 independent partial sums (inputs `i ≡ c` mod 4).
+#[inline(always)]
+fn product_4<const W: usize>(x: &[f32], rows: &[Row<W>]) -> [f32; W] {
+    let (mut a, mut b) = ([0.0f32; W], [0.0f32; W]);
+    let (mut c, mut d) = ([0.0f32; W], [0.0f32; W]);
+    for (x, rows) in x.chunks_exact(4).zip(rows.chunks_exact(4)) {
+        add_row(&mut a, x[0], &rows[0], true);
+        add_row(&mut b, x[1], &rows[1], true);
+        add_row(&mut c, x[2], &rows[2], true);
+        add_row(&mut d, x[3], &rows[3], true);
+    }
+    for (((a, b), c), d) in a.iter_mut().zip(b).zip(c).zip(d) {
+        *a = (*a + b) + (c + d);
+    }
+    a
+}
+
+/// The three products on the CPU's widest vector units.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+))]
+fn widest(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) -> [f32; 16] {
+    products(image, nonzero, rows, arithmetic)
+}
+
+/// The three products in 256-bit vectors: on CPUs with one 512-bit multiply-add unit, two
+/// 256-bit ones may do as much work a cycle.
+#[multiversion::multiversion(targets("x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"))]
+fn narrow(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) -> [f32; 16] {
+    products(image, nonzero, rows, arithmetic)
+}
+
+#[inline(always)]
+fn products(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) -> [f32; 16] {
+    let fused = arithmetic != Arithmetic::Exact;
+    let mut first = [0.0f32; 64];
+    for &i in nonzero {
+        let i = usize::from(i);
+        add_row(&mut first, image[i].to_f32(), &rows.first[i], fused);
+    }
+    if arithmetic == Arithmetic::FusedSplit {
+        let second = product_2(&first[..50], &rows.second);
+        product_4(&second[..100], &rows.third)
+    } else {
+        let second = product(&first[..50], &rows.second, fused);
+        product(&second[..100], &rows.third, fused)
+    }
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(15);
+    let model = Model::from_bytes(book_model().bytes()).unwrap();
+    let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
+    let weights = |layer: usize| {
+        let Params::F32 { weights, .. } = model.layers()[layer].params() else {
+            panic!("the book's network is f32");
+        };
+        weights
+    };
+    let rows = Rows {
+        first: padded(weights(0), 50),
+        second: padded(weights(1), 100),
+        third: padded(weights(2), 10),
+    };
+    let images: Vec<&[u8]> = dataset.images().chunks_exact(dataset.image_len()).collect();
+    let lists: Vec<Vec<u16>> = images
+        .iter()
+        .map(|image| {
+            (0..784u16)
+                .filter(|&i| image[usize::from(i)] != 0)
+                .collect()
+        })
+        .collect();
+    let mut runner = Runner::<100>::new(&model)
+        .unwrap()
+        .with_kernels(ModelKernels::new(&model));
+
+    type Products = fn(&[u8], &[u16], &Rows, Arithmetic) -> [f32; 16];
+    let methods: [(&str, Option<(Products, Arithmetic)>); 7] = [
+        ("classify", None),
+        ("arithmetic", Some((widest, Arithmetic::Exact))),
+        ("fused", Some((widest, Arithmetic::Fused))),
+        ("fused, split", Some((widest, Arithmetic::FusedSplit))),
+        ("arithmetic, 256-bit", Some((narrow, Arithmetic::Exact))),
+        ("fused, 256-bit", Some((narrow, Arithmetic::Fused))),
+        (
+            "fused, split, 256-bit",
+            Some((narrow, Arithmetic::FusedSplit)),
+        ),
+    ];
+    let mut samples = vec![Vec::new(); methods.len()];
+    let mut sink = 0.0f32;
+    for round in 0..=rounds {
+        for ((_, method), samples) in methods.iter().zip(&mut samples) {
+            let start = Instant::now();
+            for (image, list) in images.iter().zip(&lists) {
+                let image = std::hint::black_box(*image);
+                sink += match method {
+                    None => vector::classify(&mut runner, image).unwrap() as f32,
+                    Some((f, a)) => std::hint::black_box(f(image, list, &rows, *a))[0],
+                };
+            }
+            if round > 0 {
+                samples.push(start.elapsed().as_secs_f64() / images.len() as f64);
+            }
+        }
+    }
+    println!("medians of {rounds} rounds over the 10000 test images, µs per image");
+    for ((name, _), samples) in methods.iter().zip(samples) {
+        println!("{name:22} {:.3}", median(samples) * 1e6);
+    }
+    std::hint::black_box(sink);
+}
