@@ -229,8 +229,8 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                 }
                 _ => return done,
             }
-            activate_columns(first, cur);
-            for layer in rest {
+            activate_columns(Ends::Logits.activation(first, rest.is_empty()), first, cur);
+            for (i, layer) in (1..).zip(rest) {
                 match layer.params() {
                     Params::F32 { weights, bias } => {
                         panel::layer(cur, weights, bias, next, &self.kernels);
@@ -241,11 +241,14 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                     }
                     _ => return done,
                 }
-                activate_columns(layer, next);
+                activate_columns(
+                    Ends::Logits.activation(layer, i == layers.len() - 1),
+                    layer,
+                    next,
+                );
                 core::mem::swap(&mut cur, &mut next);
             }
-            let width = layers.last().map_or(0, Layer::outputs);
-            classes.copy_from_slice(&panel::argmax(cur.get(..width).unwrap_or(&[])));
+            classes.copy_from_slice(&panel_classes(layers.last(), cur));
             done += PANEL;
         }
         done
@@ -301,12 +304,15 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                     }
                     I8Out::Dequantize { scales } => {
                         panel_i8::dequantize(acc, scales, &mut out);
-                        activate_columns(layer, &mut out);
+                        activate_columns(
+                            Ends::Logits.activation(layer, i == last),
+                            layer,
+                            &mut out,
+                        );
                     }
                 }
             }
-            let width = layers.last().map_or(0, Layer::outputs);
-            classes.copy_from_slice(&panel::argmax(out.get(..width).unwrap_or(&[])));
+            classes.copy_from_slice(&panel_classes(layers.last(), &out));
             done += PANEL;
         }
         done
@@ -527,15 +533,27 @@ fn kernels_layer(
     kernels.dense_f32(input, weights, bias, out)
 }
 
-/// Applies `layer`'s activation to each image of a panel's outputs: to all values at once
-/// when it acts on each value alone, to all images at once for softmax.
+/// Applies `activation` to each image of a panel's outputs of `layer`: to all values at
+/// once when it acts on each value alone, to all images at once for softmax.
 #[cfg(not(target_arch = "arm"))]
 #[inline(always)]
-fn activate_columns(layer: &Layer<'_>, columns: &mut Columns) {
+fn activate_columns(activation: Activation, layer: &Layer<'_>, columns: &mut Columns) {
     let values = columns.get_mut(..layer.outputs()).unwrap_or(&mut []);
-    match layer.activation() {
+    match activation {
         Activation::Softmax => panel::softmax(values),
         activation => activation.apply(values.as_flattened_mut()),
+    }
+}
+
+/// Each image's class from a panel's outputs of the `last` layer, activated as
+/// [`Ends::Logits`] leaves them (without a last softmax).
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn panel_classes(last: Option<&Layer<'_>>, columns: &Columns) -> [usize; PANEL] {
+    let rows = columns.get(..last.map_or(0, Layer::outputs)).unwrap_or(&[]);
+    match last.map(Layer::activation) {
+        Some(Activation::Softmax) => panel::softmax_argmax(rows),
+        _ => panel::argmax(rows),
     }
 }
 
@@ -628,7 +646,9 @@ mod tests {
     use crate::{Activation, Aligned, DenseSpec, Model, ModelEncoder, Params, Runner};
 
     /// `classify` and the argmax of `forward` for a layer of zero weights, whose outputs
-    /// are `bias` through `activation`.
+    /// are `bias` through `activation`; `classify_batch` of a panel and one more image
+    /// (on desktop CPUs, the panel's path and the one-image path) gives `classify`'s class
+    /// for each.
     fn classes(bias: &[f32; 4], activation: Activation) -> (usize, usize) {
         let weights = [0.0; 2 * 4];
         let layers = [DenseSpec {
@@ -649,7 +669,12 @@ mod tests {
         let mut runner = Runner::<4>::new(&model).unwrap();
         let input = [1.0f32, 2.0];
         let forward = argmax(runner.forward(&input).unwrap()).unwrap();
-        (runner.classify(&input).unwrap(), forward)
+        let class = runner.classify(&input).unwrap();
+        let batch = input.repeat(crate::panel::PANEL + 1);
+        let mut batch_classes = [usize::MAX; crate::panel::PANEL + 1];
+        runner.classify_batch(&batch, &mut batch_classes).unwrap();
+        assert_eq!(batch_classes, [class; crate::panel::PANEL + 1]);
+        (class, forward)
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
 /// `e^(x - max)` is at most `1 - 2^-16` within [`exp`](crate::exp::exp)'s 2 ulp, against
 /// exactly 1 for the largest, and the two quotients by the same sum stay apart after
 /// rounding: the largest value's probability is the only largest.
-const CLEAR_MARGIN: f32 = 1.0 / 65536.0;
+pub(crate) const CLEAR_MARGIN: f32 = 1.0 / 65536.0;
 
 /// The index of the largest of `values` when it is finite and every other value lies
 /// clearly below it: then it is also the index [`argmax`] gives after [`softmax`], which
@@ -76,6 +76,49 @@ pub fn clear_leader(values: &[f32]) -> Option<usize> {
             .enumerate()
             .all(|(i, &v)| i == best || v - top <= -CLEAR_MARGIN);
     clear.then_some(best)
+}
+
+/// Test case `case` of `n` values (at most 12; the rest of the array is filler) whose
+/// largest and runner-up lie 0 to 100 apart or 1 to 3 units in the last place apart, now
+/// and then with an infinity, NaN or ±1e30 among them: values where softmax's class is
+/// hard to predict.
+#[cfg(test)]
+pub(crate) fn near_tie(case: usize, n: usize, uniform: &mut impl FnMut() -> f32) -> [f32; 12] {
+    let gaps = [
+        0.0,
+        1e-7,
+        1e-6,
+        3e-6,
+        1.5e-5,
+        CLEAR_MARGIN,
+        2e-5,
+        1e-4,
+        0.01,
+        1.0,
+        30.0,
+        100.0,
+    ];
+    let specials = [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e30, -1e30];
+    // Small half the time, where gaps of 1e-7 are still representable.
+    let base = if case % 2 == 0 {
+        uniform() * 0.5
+    } else {
+        (uniform() - 0.5) * 40.0
+    };
+    let mut values: [f32; 12] = core::array::from_fn(|_| (uniform() - 0.5) * 20.0);
+    // A runner-up `gap` below the top, on either side of it in the order.
+    let gap = gaps[case % gaps.len()];
+    let (top, second) = (case % n, (case / 3) % n);
+    values[top] = base;
+    // Every third case a gap of 1 to 3 units in the last place instead.
+    values[second] = match case % 3 {
+        0 => f32::from_bits(base.to_bits().wrapping_sub(1 + (case / 3 % 3) as u32)),
+        _ => base - gap,
+    };
+    if case % 97 == 0 {
+        values[(case / 7) % n] = specials[(case / 97) % specials.len()];
+    }
+    values
 }
 
 #[cfg(test)]
@@ -108,43 +151,10 @@ mod tests {
     fn a_clear_leader_is_the_class_after_softmax() {
         let mut next = crate::test_rng::xorshift32(7);
         let mut uniform = move || next() as f32 / u32::MAX as f32;
-        let gaps = [
-            0.0,
-            1e-7,
-            1e-6,
-            3e-6,
-            1.5e-5,
-            CLEAR_MARGIN,
-            2e-5,
-            1e-4,
-            0.01,
-            1.0,
-            30.0,
-            100.0,
-        ];
-        let specials = [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e30, -1e30];
         let (mut clear, mut changed) = (0, 0);
         for case in 0..20_000 {
             let n = 1 + case % 12;
-            // Small half the time, where gaps of 1e-7 are still representable.
-            let base = if case % 2 == 0 {
-                uniform() * 0.5
-            } else {
-                (uniform() - 0.5) * 40.0
-            };
-            let mut values: [f32; 12] = core::array::from_fn(|_| (uniform() - 0.5) * 20.0);
-            // A runner-up `gap` below the top, on either side of it in the order.
-            let gap = gaps[case % gaps.len()];
-            let (top, second) = (case % n, (case / 3) % n);
-            values[top] = base;
-            // Every third case a gap of 1 to 3 units in the last place instead.
-            values[second] = match case % 3 {
-                0 => f32::from_bits(base.to_bits().wrapping_sub(1 + (case / 3 % 3) as u32)),
-                _ => base - gap,
-            };
-            if case % 97 == 0 {
-                values[(case / 7) % n] = specials[(case / 97) % specials.len()];
-            }
+            let values = near_tie(case, n, &mut uniform);
             let values = &values[..n];
             let mut probabilities = values.to_vec();
             softmax(&mut probabilities);
