@@ -4,6 +4,9 @@
 //!
 //! - `classify`: `converter::vector::classify` with `converter::model_kernels`, as
 //!   `timing each` times it (the issue 7 figure);
+//! - `straight`: the same class written out for this network alone, with the runtime's
+//!   arithmetic and the same kernel for listing the non-zero pixels (checked to give
+//!   `classify`'s class for every image): what the runner's generality costs;
 //! - `arithmetic`: the three matrix products alone, in the runtime's rounding (multiply, then
 //!   add, inputs in order), from weight rows padded to whole 64-byte vectors and aligned; the
 //!   non-zero pixels are listed beforehand, untimed; no bias, activation or class;
@@ -16,7 +19,8 @@
 //! per image. A per-image time below `arithmetic` cannot be reached with the runtime's
 //! rounding, whatever the rest of the code does; below the fastest line, not with any
 //! rounding either, as long as the first layer goes over the non-zero pixels' rows. On the
-//! machine of issue 7: `classify` 0.83, `arithmetic` 0.61, `fused, split` 0.48 µs.
+//! machine of issue 7 (41 rounds): `classify` 0.78, `straight` 0.68, `arithmetic` 0.55,
+//! `fused, split` 0.46 µs.
 //!
 //! `cargo run --release -p tests --example network_bound -- [ROUNDS]`
 
@@ -24,7 +28,8 @@ use std::time::Instant;
 
 use converter::model_kernels::ModelKernels;
 use converter::vector;
-use runtime::{Dataset, Input, Model, Params, Runner};
+use runtime::kernels::MAX_LISTED;
+use runtime::{Activation, Dataset, Input, Kernels, Model, Params, Runner, softmax};
 use tests::{book_model, mnist_test};
 
 /// One layer's weight row padded to `W` floats, aligned as a cache line.
@@ -32,11 +37,13 @@ use tests::{book_model, mnist_test};
 #[derive(Clone, Copy)]
 struct Row<const W: usize>([f32; W]);
 
-/// The book's layers' rows, padded: 50 outputs to 64, 100 to 112, 10 to 16.
+/// The book's layers' rows, padded: 50 outputs to 64, 100 to 112, 10 to 16; and their
+/// biases, padded alike.
 struct Rows {
     first: Vec<Row<64>>,
     second: Vec<Row<112>>,
     third: Vec<Row<16>>,
+    biases: (Row<64>, Row<112>, Row<16>),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -56,6 +63,51 @@ fn padded<const W: usize>(weights: &[f32], outputs: usize) -> Vec<Row<W>> {
             Row(row)
         })
         .collect()
+}
+
+/// The class `classify` gives, written out plainly: the three products as `arithmetic`
+/// computes them, each layer's bias added after its products (the runtime's order), sigmoid
+/// as the runtime's, then the last layer's class as `classify` takes it. The same bits
+/// and classes as `classify`; what is left of its time is the rest of the runtime's work.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
+))]
+fn straight(image: &[u8], kernels: &ModelKernels, rows: &Rows) -> usize {
+    let mut first = [0.0f32; 64];
+    let mut list = [0u16; MAX_LISTED + 64];
+    for (piece, start) in image.chunks(MAX_LISTED).zip((0..).step_by(MAX_LISTED)) {
+        let count = kernels.nonzero_pixels(piece, &mut list).unwrap();
+        for &i in &list[..count] {
+            let i = usize::from(i);
+            add_row(&mut first, piece[i].to_f32(), &rows.first[start + i], false);
+        }
+    }
+    let first = biased_sigmoid(first, &rows.biases.0, 50);
+    let second = biased_sigmoid(
+        product(&first[..50], &rows.second, false),
+        &rows.biases.1,
+        100,
+    );
+    let mut third = product(&second[..100], &rows.third, false);
+    for (t, &b) in third.iter_mut().zip(&rows.biases.2.0) {
+        *t += b;
+    }
+    let logits = &mut third[..10];
+    softmax::clear_leader(logits).unwrap_or_else(|| {
+        softmax::softmax(logits);
+        softmax::argmax(logits).unwrap_or(0)
+    })
+}
+
+/// `sigmoid(sums + bias)` over the first `outputs` values, as the runtime applies it.
+#[inline(always)]
+fn biased_sigmoid<const W: usize>(mut sums: [f32; W], bias: &Row<W>, outputs: usize) -> [f32; W] {
+    for (s, &b) in sums.iter_mut().zip(&bias.0) {
+        *s += b;
+    }
+    Activation::Sigmoid.apply(&mut sums[..outputs]);
+    sums
 }
 
 /// `sums += x * row` in the given rounding.
@@ -146,6 +198,16 @@ fn products(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) 
     }
 }
 
+/// What a line of the table times.
+enum Method {
+    Classify,
+    Straight,
+    Products(
+        fn(&[u8], &[u16], &Rows, Arithmetic) -> [f32; 16],
+        Arithmetic,
+    ),
+}
+
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
@@ -158,16 +220,21 @@ fn main() {
         .unwrap_or(15);
     let model = Model::from_bytes(book_model().bytes()).unwrap();
     let dataset = Dataset::from_bytes(mnist_test().bytes()).unwrap();
-    let weights = |layer: usize| {
-        let Params::F32 { weights, .. } = model.layers()[layer].params() else {
+    let params = |layer: usize| {
+        let Params::F32 { weights, bias } = model.layers()[layer].params() else {
             panic!("the book's network is f32");
         };
-        weights
+        (weights, bias)
     };
     let rows = Rows {
-        first: padded(weights(0), 50),
-        second: padded(weights(1), 100),
-        third: padded(weights(2), 10),
+        first: padded(params(0).0, 50),
+        second: padded(params(1).0, 100),
+        third: padded(params(2).0, 10),
+        biases: (
+            padded(params(0).1, 50)[0],
+            padded(params(1).1, 100)[0],
+            padded(params(2).1, 10)[0],
+        ),
     };
     let images: Vec<&[u8]> = dataset.images().chunks_exact(dataset.image_len()).collect();
     let lists: Vec<Vec<u16>> = images
@@ -178,21 +245,38 @@ fn main() {
                 .collect()
         })
         .collect();
+    let kernels = ModelKernels::new(&model);
     let mut runner = Runner::<100>::new(&model)
         .unwrap()
-        .with_kernels(ModelKernels::new(&model));
+        .with_kernels(kernels.clone());
 
-    type Products = fn(&[u8], &[u16], &Rows, Arithmetic) -> [f32; 16];
-    let methods: [(&str, Option<(Products, Arithmetic)>); 7] = [
-        ("classify", None),
-        ("arithmetic", Some((widest, Arithmetic::Exact))),
-        ("fused", Some((widest, Arithmetic::Fused))),
-        ("fused, split", Some((widest, Arithmetic::FusedSplit))),
-        ("arithmetic, 256-bit", Some((narrow, Arithmetic::Exact))),
-        ("fused, 256-bit", Some((narrow, Arithmetic::Fused))),
+    for image in &images {
+        assert_eq!(
+            straight(image, &kernels, &rows),
+            vector::classify(&mut runner, image).unwrap(),
+            "straight and classify disagree"
+        );
+    }
+    let methods = [
+        ("classify", Method::Classify),
+        ("straight", Method::Straight),
+        ("arithmetic", Method::Products(widest, Arithmetic::Exact)),
+        ("fused", Method::Products(widest, Arithmetic::Fused)),
+        (
+            "fused, split",
+            Method::Products(widest, Arithmetic::FusedSplit),
+        ),
+        (
+            "arithmetic, 256-bit",
+            Method::Products(narrow, Arithmetic::Exact),
+        ),
+        (
+            "fused, 256-bit",
+            Method::Products(narrow, Arithmetic::Fused),
+        ),
         (
             "fused, split, 256-bit",
-            Some((narrow, Arithmetic::FusedSplit)),
+            Method::Products(narrow, Arithmetic::FusedSplit),
         ),
     ];
     let mut samples = vec![Vec::new(); methods.len()];
@@ -203,8 +287,9 @@ fn main() {
             for (image, list) in images.iter().zip(&lists) {
                 let image = std::hint::black_box(*image);
                 sink += match method {
-                    None => vector::classify(&mut runner, image).unwrap() as f32,
-                    Some((f, a)) => std::hint::black_box(f(image, list, &rows, *a))[0],
+                    Method::Classify => vector::classify(&mut runner, image).unwrap() as f32,
+                    Method::Straight => straight(image, &kernels, &rows) as f32,
+                    Method::Products(f, a) => std::hint::black_box(f(image, list, &rows, *a))[0],
                 };
             }
             if round > 0 {
