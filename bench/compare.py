@@ -4,7 +4,7 @@
 Run through bench/compare.sh, which makes the virtual environment (numpy, onnx, onnxruntime)
 and the blobs. Usage:
 
-    compare.py --runs N --data DIR --timing BIN
+    compare.py --runs N --data DIR --timing BIN [--bound BIN]
 
 Workloads, on the 10000 MNIST test images with sample_weight.pkl (784-50-100-10, sigmoid,
 softmax, f32):
@@ -21,7 +21,9 @@ the f32 network). Every figure is
 the median of N rounds after a warm-up round; each round runs every workload once, each
 batch right after an untimed call, so that a change of load falls on all methods alike.
 Every f32 method must classify 9352 of the 10000 images correctly and ours int8 9356, or
-the script exits with 1.
+the script exits with 1. With --bound, it then prints the per-image targets of the run in µs
+beside tests/examples/network_bound's times: how fast this network's arithmetic alone runs
+on this CPU.
 """
 import argparse
 import json
@@ -117,6 +119,7 @@ def main():
     for name in ["data", "timing"]:
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--bound", help="tests/examples/network_bound, for the per-image floor")
     args = parser.parse_args()
     if args.runs < 5:
         sys.exit("--runs must be at least 5")
@@ -251,6 +254,9 @@ def main():
         "(ours: `timing each`, right after an untimed pass). ours batch: converter eval's "
         "evaluation (evaluate_threads), timed by `timing eval N` right after an untimed run."
     )
+    if args.bound:
+        print_floor(args.bound, args.runs, ms(("numpy", "BLAS", "image")) / n * 1e3,
+                    ms(("onnxruntime", 1, "image")) / n * 1e3)
     print(f"onnxruntime vs numpy batch probabilities: max abs difference {max_diff:.2e}")
     print(f"script run time (without builds): {time.perf_counter() - started:.1f} s")
     wrong = [
@@ -260,6 +266,26 @@ def main():
     if wrong:
         sys.exit(f"not {EXPECTED} ({EXPECTED_INT8} for int8) correct: " + ", ".join(wrong))
     print(f"all f32 methods: {EXPECTED}/10000 correct; ours int8: {EXPECTED_INT8}/10000")
+
+
+def print_floor(bound, runs, numpy_us, onnxruntime_us):
+    """The per-image targets of this run in µs beside network_bound's times, run now."""
+    out = subprocess.run([bound, str(3 * runs)], check=True, capture_output=True, text=True).stdout
+    # Lines "name  value" after the header; names hold spaces and commas.
+    pairs = (line.rsplit(None, 1) for line in out.splitlines()[1:] if line.strip())
+    times = {name.strip(): float(value) for name, value in pairs}
+    print(
+        f"per image, targets of this run: 50x numpy {numpy_us / 50:.2f} us, "
+        f"20x onnxruntime 1 thread {onnxruntime_us / 20:.2f} us"
+    )
+    print(
+        f"per image, this network here ({out.splitlines()[0]}): "
+        f"classify {times['classify']:.2f}, written out for this network alone "
+        f"{times['straight']:.2f}; its products alone: in the runtime's rounding "
+        f"{times['arithmetic']:.2f}, fused and in any of the orders tried "
+        f"{min(v for k, v in times.items() if k.startswith('fused')):.2f} us"
+    )
+    print()
 
 
 if __name__ == "__main__":

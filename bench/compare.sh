@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times numpy (the book's code), ONNX Runtime (1 and 2 threads) and our runtime (1 and 2
 # threads) on the 10000 MNIST test images, batch and one image at a time, in one run, and
-# prints a table of medians with the ratios ours/numpy and ours/onnxruntime. Fails unless
-# every method classifies 9352 images correctly.
+# prints a table of medians with the ratios ours/numpy and ours/onnxruntime, then the
+# per-image targets in microseconds beside the fastest this network's arithmetic runs here
+# (tests/examples/network_bound). Fails unless every method classifies 9352 images correctly.
 #
 # Usage: bench/compare.sh [RUNS]        (medians of RUNS rounds, default 7, at least 5)
 #
@@ -30,7 +31,8 @@ fi
 
 cd "$root"
 export CONVERTER_DATA_DIR=$data
-cargo build --release --quiet -p tests --example timing
+cargo build --release --quiet -p tests --example timing --example network_bound
 
 exec "$venv/bin/python" "$root/bench/compare.py" --runs "$runs" --data "$data" \
-    --timing "$root/target/release/examples/timing"
+    --timing "$root/target/release/examples/timing" \
+    --bound "$root/target/release/examples/network_bound"
