@@ -280,8 +280,7 @@ def print_floor(bound, runs, numpy_us, onnxruntime_us):
     )
     print(
         f"per image, this network here ({out.splitlines()[0]}): "
-        f"classify {times['classify']:.2f}, written out for this network alone "
-        f"{times['straight']:.2f}; its products alone: in the runtime's rounding "
+        f"classify {times['classify']:.2f}; its products alone: in the runtime's rounding "
         f"{times['arithmetic']:.2f}, fused and in any of the orders tried "
         f"{min(v for k, v in times.items() if k.startswith('fused')):.2f} us"
     )

@@ -6,7 +6,10 @@
 //!   `timing each` times it (the issue 7 figure);
 //! - `straight`: the same class written out for this network alone, with the runtime's
 //!   arithmetic and the same kernel for listing the non-zero pixels (checked to give
-//!   `classify`'s class for every image): what the runner's generality costs;
+//!   `classify`'s class for every image). Its lead over `classify` depends on the build, not
+//!   on the source of either: 0.10 µs in this file's build, none when four more functions
+//!   of the same kind were added to it (0.78 against 0.78), so it measures code placement
+//!   more than the runner's own work;
 //! - `arithmetic`: the three matrix products alone, in the runtime's rounding (multiply, then
 //!   add, inputs in order), from weight rows padded to whole 64-byte vectors and aligned; the
 //!   non-zero pixels are listed beforehand, untimed; no bias, activation or class;
@@ -19,8 +22,8 @@
 //! per image. A per-image time below `arithmetic` cannot be reached with the runtime's
 //! rounding, whatever the rest of the code does; below the fastest line, not with any
 //! rounding either, as long as the first layer goes over the non-zero pixels' rows. On the
-//! machine of issue 7 (41 rounds): `classify` 0.78, `straight` 0.68, `arithmetic` 0.55,
-//! `fused, split` 0.46 µs.
+//! machine of issue 7 (41 rounds): `classify` 0.78, `arithmetic` 0.55, `fused, split`
+//! 0.46 µs.
 //!
 //! `cargo run --release -p tests --example network_bound -- [ROUNDS]`
 
