@@ -12,7 +12,7 @@ use crate::exp::exp;
 use crate::input::Input;
 use crate::kernels::{Kernels, MAX_LISTED, PIXEL_ROW_LANES, WeightRows};
 use crate::nonzero::for_each_nonzero;
-use crate::softmax::CLEAR_MARGIN;
+use crate::softmax::{class_after_softmax, clearly_below};
 
 /// Images in a panel.
 pub const PANEL: usize = 32;
@@ -203,37 +203,34 @@ pub fn argmax(rows: &[[f32; PANEL]]) -> [usize; PANEL] {
 /// [`clear_leader`](crate::softmax::clear_leader) decides, tested for all images at once;
 /// the others get it one at a time (for all images it took 7% of the book's batch time).
 #[inline(always)]
-pub fn softmax_argmax(rows: &[[f32; PANEL]]) -> [usize; PANEL] {
+pub fn classes_after_softmax(rows: &[[f32; PANEL]]) -> [usize; PANEL] {
     let (mut best, top) = leaders(rows);
     // Values not clearly below each image's largest, the largest itself included: exactly 1
-    // when it leads clearly (NaN counts too).
+    // when it leads clearly.
     let mut close = [0u32; PANEL];
     for row in rows {
         for ((c, &v), &t) in close.iter_mut().zip(row).zip(&top) {
-            let below = v - t;
-            *c += u32::from(below > -CLEAR_MARGIN || below.is_nan());
+            *c += u32::from(!clearly_below(v, t));
         }
     }
     for (image, (b, (&t, &c))) in best.iter_mut().zip(top.iter().zip(&close)).enumerate() {
         if !(t.is_finite() && c == 1) {
-            *b = softmax_argmax_of(rows, image);
+            *b = image_class_after_softmax(rows, image);
         }
     }
     best
 }
 
-/// The argmax of image `image`'s softmax, computed on its values alone: rarely needed.
+/// [`class_after_softmax`] of image `image`'s values alone: rarely needed.
 #[cold]
 #[inline(never)]
-fn softmax_argmax_of(rows: &[[f32; PANEL]], image: usize) -> usize {
+fn image_class_after_softmax(rows: &[[f32; PANEL]], image: usize) -> usize {
     let mut values = [0.0f32; MAX_WIDTH];
-    let n = rows.len().min(MAX_WIDTH);
     for (v, row) in values.iter_mut().zip(rows) {
-        *v = row[image];
+        *v = row.get(image).copied().unwrap_or(0.0);
     }
-    let values = &mut values[..n];
-    crate::softmax::softmax(values);
-    crate::softmax::argmax(values).unwrap_or(0)
+    let n = rows.len().min(MAX_WIDTH);
+    class_after_softmax(&mut values[..n])
 }
 
 /// Each image's index and value of its largest value in `rows`, the first of equal ones
@@ -443,10 +440,10 @@ mod tests {
         }
     }
 
-    /// `softmax_argmax` against softmax then argmax image by image, on panels of near ties
+    /// `classes_after_softmax` against softmax then argmax image by image, on panels of near ties
     /// (1 to 3 units in the last place apart, or 0 to 100), infinities and NaN.
     #[test]
-    fn softmax_argmax_equals_softmax_then_argmax() {
+    fn classes_after_softmax_are_softmax_then_argmax() {
         use crate::softmax::{argmax, near_tie, softmax};
         let mut next = crate::test_rng::xorshift32(11);
         let mut uniform = move || next() as f32 / u32::MAX as f32;
@@ -460,7 +457,7 @@ mod tests {
                 }
             }
             let rows = &rows[..width];
-            let got = super::softmax_argmax(rows);
+            let got = super::classes_after_softmax(rows);
             for (t, &got) in got.iter().enumerate() {
                 let image: Vec<f32> = rows.iter().map(|row| row[t]).collect();
                 let mut probabilities = image.clone();
@@ -472,7 +469,7 @@ mod tests {
         }
         // Cases where softmax's rounding made a tie that an earlier index wins.
         assert!(changed > 10, "{changed}");
-        assert_eq!(super::softmax_argmax(&[]), [0; PANEL]);
+        assert_eq!(super::classes_after_softmax(&[]), [0; PANEL]);
     }
 
     #[test]

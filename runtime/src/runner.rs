@@ -21,7 +21,7 @@ use crate::params::I8Out;
 use crate::params::{Params, Precision};
 #[cfg(feature = "int8")]
 use crate::quant::PIXELS;
-use crate::softmax::{argmax, clear_leader};
+use crate::softmax::{argmax, class_after_softmax, clear_leader};
 
 /// Runs a model with two scratch buffers of `N` values each, held inline (no heap).
 ///
@@ -552,7 +552,7 @@ fn activate_columns(activation: Activation, layer: &Layer<'_>, columns: &mut Col
 fn panel_classes(last: Option<&Layer<'_>>, columns: &Columns) -> [usize; PANEL] {
     let rows = columns.get(..last.map_or(0, Layer::outputs)).unwrap_or(&[]);
     match last.map(Layer::activation) {
-        Some(Activation::Softmax) => panel::softmax_argmax(rows),
+        Some(Activation::Softmax) => panel::classes_after_softmax(rows),
         _ => panel::argmax(rows),
     }
 }
@@ -564,14 +564,6 @@ fn class_of(values: &mut [f32], ends: Ends) -> usize {
         Ends::Logits => clear_leader(values).unwrap_or_else(|| class_after_softmax(values)),
         Ends::Outputs => argmax(values).unwrap_or(0),
     }
-}
-
-/// The class of `values` after softmax: rarely needed, so out of line.
-#[cold]
-#[inline(never)]
-fn class_after_softmax(values: &mut [f32]) -> usize {
-    Activation::Softmax.apply(values);
-    argmax(values).unwrap_or(0)
 }
 
 /// What a forward pass ends with.

@@ -60,7 +60,14 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
 /// `e^(x - max)` is at most `1 - 2^-16` within [`exp`](crate::exp::exp)'s 2 ulp, against
 /// exactly 1 for the largest, and the two quotients by the same sum stay apart after
 /// rounding: the largest value's probability is the only largest.
-pub(crate) const CLEAR_MARGIN: f32 = 1.0 / 65536.0;
+const CLEAR_MARGIN: f32 = 1.0 / 65536.0;
+
+/// Whether `v` lies clearly below the largest value `top`, as [`clear_leader`] requires of
+/// every other value: at least [`CLEAR_MARGIN`] below it (never for NaN).
+#[inline(always)]
+pub(crate) fn clearly_below(v: f32, top: f32) -> bool {
+    v - top <= -CLEAR_MARGIN
+}
 
 /// The index of the largest of `values` when it is finite and every other value lies
 /// clearly below it: then it is also the index [`argmax`] gives after [`softmax`], which
@@ -74,8 +81,17 @@ pub fn clear_leader(values: &[f32]) -> Option<usize> {
         && values
             .iter()
             .enumerate()
-            .all(|(i, &v)| i == best || v - top <= -CLEAR_MARGIN);
+            .all(|(i, &v)| i == best || clearly_below(v, top));
     clear.then_some(best)
+}
+
+/// The index [`argmax`] gives after [`softmax`] of `values`, which it leaves as
+/// probabilities; 0 for no values. Out of line: needed only where [`clear_leader`] declines.
+#[cold]
+#[inline(never)]
+pub(crate) fn class_after_softmax(values: &mut [f32]) -> usize {
+    softmax(values);
+    argmax(values).unwrap_or(0)
 }
 
 /// Test case `case` of `n` values (at most 12; the rest of the array is filler) whose
