@@ -4,12 +4,6 @@
 //!
 //! - `classify`: `converter::vector::classify` with `converter::model_kernels`, as
 //!   `timing each` times it (the issue 7 figure);
-//! - `straight`: the same class written out for this network alone, with the runtime's
-//!   arithmetic and the same kernel for listing the non-zero pixels (checked to give
-//!   `classify`'s class for every image). Its lead over `classify` depends on the build, not
-//!   on the source of either: 0.10 µs in this file's build, none when four more functions
-//!   of the same kind were added to it (0.78 against 0.78), so it measures code placement
-//!   more than the runner's own work;
 //! - `arithmetic`: the three matrix products alone, in the runtime's rounding (multiply, then
 //!   add, inputs in order), from weight rows padded to whole 64-byte vectors and aligned; the
 //!   non-zero pixels are listed beforehand, untimed; no bias, activation or class;
@@ -19,11 +13,12 @@
 //! - the same three in 256-bit vectors, which some CPUs run on more units than 512-bit ones.
 //!
 //! Each round runs every method once over the test set; prints medians of the rounds in µs
-//! per image. A per-image time below `arithmetic` cannot be reached with the runtime's
-//! rounding, whatever the rest of the code does; below the fastest line, not with any
-//! rounding either, as long as the first layer goes over the non-zero pixels' rows. On the
-//! machine of issue 7 (41 rounds): `classify` 0.78, `arithmetic` 0.55, `fused, split`
-//! 0.46 µs.
+//! per image. Before timing, it checks that these rows, with each layer's bias and sigmoid,
+//! give `classify`'s class for every image. A per-image time below `arithmetic` is out of
+//! reach of this way of computing the network (the non-zero pixels' rows, in the runtime's
+//! rounding), whatever the rest of the code does; below the fastest line, of every rounding
+//! and order tried here. On the machine of issue 7 (41 rounds): `classify` 0.78,
+//! `arithmetic` 0.55, `fused, split` 0.46 µs.
 //!
 //! `cargo run --release -p tests --example network_bound -- [ROUNDS]`
 
@@ -31,8 +26,7 @@ use std::time::Instant;
 
 use converter::model_kernels::ModelKernels;
 use converter::vector;
-use runtime::kernels::MAX_LISTED;
-use runtime::{Activation, Dataset, Input, Kernels, Model, Params, Runner, softmax};
+use runtime::{Activation, Dataset, Input, Model, Params, Runner, softmax};
 use tests::{book_model, mnist_test};
 
 /// One layer's weight row padded to `W` floats, aligned as a cache line.
@@ -68,23 +62,15 @@ fn padded<const W: usize>(weights: &[f32], outputs: usize) -> Vec<Row<W>> {
         .collect()
 }
 
-/// The class `classify` gives, written out plainly: the three products as `arithmetic`
-/// computes them, each layer's bias added after its products (the runtime's order), sigmoid
-/// as the runtime's, then the last layer's class as `classify` takes it. The same bits
-/// and classes as `classify`; what is left of its time is the rest of the runtime's work.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt"
-))]
-fn straight(image: &[u8], kernels: &ModelKernels, rows: &Rows) -> usize {
+/// The book's class of `image` from `arithmetic`'s exact products (its non-zero pixels
+/// `nonzero`), each layer's bias added after them and sigmoid applied as the runtime does,
+/// then softmax and argmax: checked against `classify` on every image, so that the rows
+/// timed are the network's.
+fn reference_class(image: &[u8], nonzero: &[u16], rows: &Rows) -> usize {
     let mut first = [0.0f32; 64];
-    let mut list = [0u16; MAX_LISTED + 64];
-    for (piece, start) in image.chunks(MAX_LISTED).zip((0..).step_by(MAX_LISTED)) {
-        let count = kernels.nonzero_pixels(piece, &mut list).unwrap();
-        for &i in &list[..count] {
-            let i = usize::from(i);
-            add_row(&mut first, piece[i].to_f32(), &rows.first[start + i], false);
-        }
+    for &i in nonzero {
+        let i = usize::from(i);
+        add_row(&mut first, image[i].to_f32(), &rows.first[i], false);
     }
     let first = biased_sigmoid(first, &rows.biases.0, 50);
     let second = biased_sigmoid(
@@ -96,11 +82,9 @@ fn straight(image: &[u8], kernels: &ModelKernels, rows: &Rows) -> usize {
     for (t, &b) in third.iter_mut().zip(&rows.biases.2.0) {
         *t += b;
     }
-    let logits = &mut third[..10];
-    softmax::clear_leader(logits).unwrap_or_else(|| {
-        softmax::softmax(logits);
-        softmax::argmax(logits).unwrap_or(0)
-    })
+    let probabilities = &mut third[..10];
+    softmax::softmax(probabilities);
+    softmax::argmax(probabilities).unwrap_or(0)
 }
 
 /// `sigmoid(sums + bias)` over the first `outputs` values, as the runtime applies it.
@@ -204,7 +188,6 @@ fn products(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) 
 /// What a line of the table times.
 enum Method {
     Classify,
-    Straight,
     Products(
         fn(&[u8], &[u16], &Rows, Arithmetic) -> [f32; 16],
         Arithmetic,
@@ -248,21 +231,18 @@ fn main() {
                 .collect()
         })
         .collect();
-    let kernels = ModelKernels::new(&model);
     let mut runner = Runner::<100>::new(&model)
         .unwrap()
-        .with_kernels(kernels.clone());
-
-    for image in &images {
+        .with_kernels(ModelKernels::new(&model));
+    for (i, (image, list)) in images.iter().zip(&lists).enumerate() {
         assert_eq!(
-            straight(image, &kernels, &rows),
+            reference_class(image, list, &rows),
             vector::classify(&mut runner, image).unwrap(),
-            "straight and classify disagree"
+            "image {i}: the padded rows are not the network's"
         );
     }
     let methods = [
         ("classify", Method::Classify),
-        ("straight", Method::Straight),
         ("arithmetic", Method::Products(widest, Arithmetic::Exact)),
         ("fused", Method::Products(widest, Arithmetic::Fused)),
         (
@@ -291,7 +271,6 @@ fn main() {
                 let image = std::hint::black_box(*image);
                 sink += match method {
                     Method::Classify => vector::classify(&mut runner, image).unwrap() as f32,
-                    Method::Straight => straight(image, &kernels, &rows) as f32,
                     Method::Products(f, a) => std::hint::black_box(f(image, list, &rows, *a))[0],
                 };
             }
