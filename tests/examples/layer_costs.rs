@@ -1,8 +1,10 @@
 //! Where a forward pass spends its time on the desktop: the book's network cut after each
 //! layer, with and without its activations, each timed on the 10000 MNIST test images
 //! through `converter::vector` with the model's kernels (`ModelKernels`), as `converter
-//! eval` runs (best of 15 runs; one batch, and image 0 one at a time).
-//! Differences between lines give a layer's or an activation's share.
+//! eval` runs (best of 15 runs; one batch, and image 0 one at a time). Every line picks a
+//! class, as `converter eval` does, among its last layer's outputs (50, 100 or 10; the
+//! network's softmax only where it could change the class), so differences between lines
+//! give a layer's or an activation's share plus the difference between those picks.
 //!
 //! `cargo run --release -p tests --example layer_costs`
 
