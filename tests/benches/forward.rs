@@ -3,8 +3,8 @@
 //! for the CPU's vector units that `converter eval` uses (`converter::vector`); and the
 //! test set as one batch through the f32 and the int8 network on `converter::vector`, with
 //! the runtime's kernels, the host's (`converter::host_kernels`) and the host's for the
-//! model (`converter::model_kernels`, as `converter eval` runs it). Run with
-//! `cargo bench -p tests`.
+//! model (`converter::model_kernels`, as `converter eval` runs it); and a batch smaller
+//! than a panel, in one call and image by image. Run with `cargo bench -p tests`.
 
 use converter::host_kernels::HostKernels;
 use converter::model_kernels::ModelKernels;
@@ -69,6 +69,32 @@ fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
             for images in divan::black_box(dataset.images()).chunks_exact(batch) {
                 classify_batch(build, runner, images, &mut classes);
             }
+        });
+    });
+}
+
+/// Images in a batch smaller than a panel (`runtime::panel::PANEL`).
+const SMALL: usize = 8;
+
+/// The first [`SMALL`] test images on `converter::vector`, in one `classify_batch` call or
+/// in as many `classify` calls: the batch should cost no more than its images one by one.
+#[divan::bench(args = ["classify", "classify_batch"])]
+fn small_batch(bencher: divan::Bencher, call: &str) {
+    with_runner(|runner, dataset| {
+        let images = &dataset.images()[..SMALL * dataset.image_len()];
+        let mut classes = [0; SMALL];
+        bencher.bench_local(|| {
+            let images = divan::black_box(images);
+            match call {
+                "classify" => {
+                    for (image, class) in images.chunks_exact(dataset.image_len()).zip(&mut classes)
+                    {
+                        *class = vector::classify(runner, image).unwrap();
+                    }
+                }
+                _ => vector::classify_batch(runner, images, &mut classes).unwrap(),
+            }
+            classes
         });
     });
 }
