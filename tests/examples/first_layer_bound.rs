@@ -20,7 +20,7 @@
 use std::time::Instant;
 
 use runtime::{Dataset, Model, Params};
-use tests::{book_model, mnist_test};
+use tests::{book_model, median, mnist_test};
 
 /// A weight row padded to 64 floats, aligned as a cache line.
 #[repr(align(64))]
@@ -55,11 +55,6 @@ fn arithmetic(image: &[u8], nonzero: &[u16], rows: &[Row], fused: bool) -> [f32;
         }
     }
     sums
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 fn main() {

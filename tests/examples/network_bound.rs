@@ -27,7 +27,7 @@ use std::time::Instant;
 use converter::model_kernels::ModelKernels;
 use converter::vector;
 use runtime::{Activation, Dataset, Input, Model, Params, Runner, softmax};
-use tests::{book_model, mnist_test};
+use tests::{book_model, median, mnist_test};
 
 /// One layer's weight row padded to `W` floats, aligned as a cache line.
 #[repr(align(64))]
@@ -192,11 +192,6 @@ enum Method {
         fn(&[u8], &[u16], &Rows, Arithmetic) -> [f32; 16],
         Arithmetic,
     ),
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 fn main() {

@@ -22,12 +22,7 @@ use converter::evaluate::evaluate_threads;
 use converter::model_kernels::ModelKernels;
 use converter::vector;
 use runtime::{Dataset, Model, Runner};
-use tests::{book_model, book_model_int8, mnist_test};
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
+use tests::{book_model, book_model_int8, median, mnist_test};
 
 fn time(runs: usize, mut f: impl FnMut()) -> f64 {
     f(); // warm-up

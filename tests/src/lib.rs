@@ -158,3 +158,9 @@ pub fn bad_inputs() -> &'static Path {
     })
     .path()
 }
+
+/// The median of timing samples (the upper one of an even count). Panics when there are none.
+pub fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
