@@ -67,12 +67,7 @@ fn padded<const W: usize>(weights: &[f32], outputs: usize) -> Vec<Row<W>> {
 /// then softmax and argmax: checked against `classify` on every image, so that the rows
 /// timed are the network's.
 fn reference_class(image: &[u8], nonzero: &[u16], rows: &Rows) -> usize {
-    let mut first = [0.0f32; 64];
-    for &i in nonzero {
-        let i = usize::from(i);
-        add_row(&mut first, image[i].to_f32(), &rows.first[i], false);
-    }
-    let first = biased_sigmoid(first, &rows.biases.0, 50);
+    let first = biased_sigmoid(first_layer(image, nonzero, rows, false), &rows.biases.0, 50);
     let second = biased_sigmoid(
         product(&first[..50], &rows.second, false),
         &rows.biases.1,
@@ -121,35 +116,39 @@ fn product<const W: usize>(x: &[f32], rows: &[Row<W>], fused: bool) -> [f32; W] 
     sums
 }
 
-/// `Σ x[i] · rows[i]`, fused, over 2 independent partial sums (even and odd inputs).
+/// The first layer's sums: the rows of the non-zero pixels `nonzero` of `image`, scaled.
 #[inline(always)]
-fn product_2<const W: usize>(x: &[f32], rows: &[Row<W>]) -> [f32; W] {
-    let (mut a, mut b) = ([0.0f32; W], [0.0f32; W]);
-    for (x, rows) in x.chunks_exact(2).zip(rows.chunks_exact(2)) {
-        add_row(&mut a, x[0], &rows[0], true);
-        add_row(&mut b, x[1], &rows[1], true);
+fn first_layer(image: &[u8], nonzero: &[u16], rows: &Rows, fused: bool) -> [f32; 64] {
+    let mut sums = [0.0f32; 64];
+    for &i in nonzero {
+        let i = usize::from(i);
+        add_row(&mut sums, image[i].to_f32(), &rows.first[i], fused);
     }
-    for (a, b) in a.iter_mut().zip(b) {
-        *a += b;
-    }
-    a
+    sums
 }
 
-/// `Σ x[i] · rows[i]`, fused, over 4 independent partial sums (inputs `i ≡ c` mod 4).
+/// `Σ x[i] · rows[i]`, fused, over `C` independent partial sums (inputs `i ≡ c` mod `C`, of
+/// which `x` holds a whole number of rounds), then added pairwise: `(a + b) + (c + d)`.
 #[inline(always)]
-fn product_4<const W: usize>(x: &[f32], rows: &[Row<W>]) -> [f32; W] {
-    let (mut a, mut b) = ([0.0f32; W], [0.0f32; W]);
-    let (mut c, mut d) = ([0.0f32; W], [0.0f32; W]);
-    for (x, rows) in x.chunks_exact(4).zip(rows.chunks_exact(4)) {
-        add_row(&mut a, x[0], &rows[0], true);
-        add_row(&mut b, x[1], &rows[1], true);
-        add_row(&mut c, x[2], &rows[2], true);
-        add_row(&mut d, x[3], &rows[3], true);
+fn product_split<const W: usize, const C: usize>(x: &[f32], rows: &[Row<W>]) -> [f32; W] {
+    assert!(C.is_power_of_two() && x.len().is_multiple_of(C));
+    let mut partial = [[0.0f32; W]; C];
+    for (x, rows) in x.chunks_exact(C).zip(rows.chunks_exact(C)) {
+        for ((sums, &x), row) in partial.iter_mut().zip(x).zip(rows) {
+            add_row(sums, x, row, true);
+        }
     }
-    for (((a, b), c), d) in a.iter_mut().zip(b).zip(c).zip(d) {
-        *a = (*a + b) + (c + d);
+    let mut step = 1;
+    while step < C {
+        for pair in partial.chunks_exact_mut(2 * step) {
+            let (low, high) = pair.split_at_mut(step);
+            for (a, &b) in low[0].iter_mut().zip(&high[0]) {
+                *a += b;
+            }
+        }
+        step *= 2;
     }
-    a
+    partial[0]
 }
 
 /// The three products on the CPU's widest vector units.
@@ -171,14 +170,10 @@ fn narrow(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) ->
 #[inline(always)]
 fn products(image: &[u8], nonzero: &[u16], rows: &Rows, arithmetic: Arithmetic) -> [f32; 16] {
     let fused = arithmetic != Arithmetic::Exact;
-    let mut first = [0.0f32; 64];
-    for &i in nonzero {
-        let i = usize::from(i);
-        add_row(&mut first, image[i].to_f32(), &rows.first[i], fused);
-    }
+    let first = first_layer(image, nonzero, rows, fused);
     if arithmetic == Arithmetic::FusedSplit {
-        let second = product_2(&first[..50], &rows.second);
-        product_4(&second[..100], &rows.third)
+        let second = product_split::<112, 2>(&first[..50], &rows.second);
+        product_split::<16, 4>(&second[..100], &rows.third)
     } else {
         let second = product(&first[..50], &rows.second, fused);
         product(&second[..100], &rows.third, fused)
