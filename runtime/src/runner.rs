@@ -202,7 +202,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         let Some((first, rest)) = layers.split_first() else {
             return 0;
         };
-        // A batch with no whole panel skips the panel's buffers (32 KiB to zero) as well.
+        // A batch with no whole panel skips the panel's buffers too (32 or 36 KiB to zero).
         if self.model.max_width() > MAX_WIDTH || inputs.len() < PANEL * self.model.input_len() {
             return 0;
         }

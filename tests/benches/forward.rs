@@ -77,7 +77,7 @@ fn test_set_batches_of_100(bencher: divan::Bencher, build: &str) {
 const SMALL: usize = 8;
 
 /// The first [`SMALL`] test images on `converter::vector`, in one `classify_batch` call or
-/// in as many `classify` calls: the batch should cost no more than its images one by one.
+/// in as many `classify` calls: what a batch with no whole panel costs beyond its images.
 #[divan::bench(args = ["classify", "classify_batch"])]
 fn small_batch(bencher: divan::Bencher, call: &str) {
     with_runner(|runner, dataset| {
