@@ -379,7 +379,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         let Some((first, rest)) = layers.split_first() else {
             return &mut [];
         };
-        let last = layers.len();
+        let count = layers.len();
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
         let out = prefix_mut(cur, first.outputs());
         #[cfg(not(target_arch = "arm"))]
@@ -389,7 +389,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
         if !done {
             float_layer(first, input, out, true);
         }
-        ends.activation(first, last == 1).apply(out);
+        ends.activation(first, count == 1).apply(out);
         after_layer(1);
         let mut width = first.outputs();
         for (n, layer) in (2..).zip(rest) {
@@ -401,7 +401,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
             if !done {
                 float_layer(layer, input, out, false);
             }
-            ends.activation(layer, n == last).apply(out);
+            ends.activation(layer, n == count).apply(out);
             after_layer(n);
             width = layer.outputs();
             core::mem::swap(&mut cur, &mut next);
@@ -421,7 +421,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
     ) -> &mut [f32] {
         let (mut cur, mut next) = (&mut self.front, &mut self.back);
         let mut width = 0;
-        let last = self.model.layers().len();
+        let count = self.model.layers().len();
         for (i, layer) in self.model.layers().iter().enumerate() {
             let Params::I8(p) = layer.params() else {
                 return &mut [];
@@ -452,7 +452,7 @@ impl<'m, const N: usize, K: Kernels> Runner<'m, N, K> {
                         // The buffer holds the accumulator's bits.
                         *x = x.to_bits() as i32 as f32 * s;
                     }
-                    ends.activation(layer, i + 1 == last).apply(out);
+                    ends.activation(layer, i + 1 == count).apply(out);
                 }
             }
             after_layer(i + 1);
